@@ -1,0 +1,177 @@
+package repo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/repo/internal/pack"
+)
+
+// LoadBlob returns the plaintext of a blob, appended to buf[:0] when it
+// fits. Every stored copy is tried until one passes verification.
+func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte) ([]byte, error) {
+	h := BlobHandle{ID: id, Type: t}
+	copies := r.idx.Lookup(h)
+	if len(copies) == 0 {
+		return nil, fmt.Errorf("%v: %w", h, ErrBlobNotFound)
+	}
+	var errs []error
+	for _, pb := range copies {
+		sealed := make([]byte, pb.Length)
+		err := r.be.Load(ctx, backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()}, int(pb.Length), int64(pb.Offset),
+			func(rd io.Reader) error {
+				_, err := io.ReadFull(rd, sealed)
+				return err
+			})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("load %v from pack %v: %w", h, pb.PackID.Str(), err))
+			continue
+		}
+		plain, err := r.DecodeBlob(pb, sealed, buf)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return plain, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// DecodeBlob decrypts, decompresses and verifies one stored blob.
+func (r *Repository) DecodeBlob(pb PackedBlob, sealed, buf []byte) ([]byte, error) {
+	plain, err := r.key.Open(buf[:0], sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: blob %v in pack %v: %v", ErrIntegrity, pb.BlobHandle, pb.PackID, err)
+	}
+	if pb.UncompressedLength != 0 {
+		out := make([]byte, 0, pb.UncompressedLength)
+		out, err = r.dec.DecodeAll(plain, out)
+		if err != nil {
+			return nil, fmt.Errorf("%w: blob %v in pack %v: decompress: %v", ErrIntegrity, pb.BlobHandle, pb.PackID, err)
+		}
+		if len(out) != int(pb.UncompressedLength) {
+			return nil, fmt.Errorf("%w: blob %v in pack %v: decompressed to %d bytes, index says %d", ErrIntegrity, pb.BlobHandle, pb.PackID, len(out), pb.UncompressedLength)
+		}
+		plain = out
+	}
+	if Hash(plain) != pb.ID {
+		return nil, fmt.Errorf("%w: blob %v in pack %v: content does not match its ID", ErrIntegrity, pb.BlobHandle, pb.PackID)
+	}
+	return plain, nil
+}
+
+// StreamPack reads the given blobs of one pack in a single request, in
+// offset order, and calls fn with each blob's plaintext or the error that
+// decoding it gave. An error returned by fn stops the stream. The
+// plaintext slice is only valid during the call.
+func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBlob, fn func(pb PackedBlob, plain []byte, err error) error) error {
+	if len(blobs) == 0 {
+		return nil
+	}
+	blobs = append([]PackedBlob(nil), blobs...)
+	sort.Slice(blobs, func(i, j int) bool { return blobs[i].Offset < blobs[j].Offset })
+	start := blobs[0].Offset
+	end := uint64(0)
+	for _, b := range blobs {
+		end = max(end, uint64(b.Offset)+uint64(b.Length))
+	}
+	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
+	return r.be.Load(ctx, h, int(end-uint64(start)), int64(start), func(rd io.Reader) error {
+		br := bufio.NewReaderSize(rd, 256<<10)
+		pos := uint64(start)
+		var sealed, plainBuf []byte
+		for _, b := range blobs {
+			if uint64(b.Offset) < pos { // overlapping entries: skip ahead impossible
+				return fmt.Errorf("%w: pack %v: overlapping blobs at offset %d", ErrIntegrity, packID, b.Offset)
+			}
+			if _, err := br.Discard(int(uint64(b.Offset) - pos)); err != nil {
+				return fmt.Errorf("read pack %v: %w", packID, err)
+			}
+			if cap(sealed) < int(b.Length) {
+				sealed = make([]byte, b.Length)
+			}
+			sealed = sealed[:b.Length]
+			if _, err := io.ReadFull(br, sealed); err != nil {
+				return fmt.Errorf("read pack %v: %w", packID, err)
+			}
+			pos = uint64(b.Offset) + uint64(b.Length)
+			plain, err := r.DecodeBlob(b, sealed, plainBuf)
+			if err == nil && b.UncompressedLength == 0 {
+				plainBuf = plain[:0] // reuse the buffer for uncompressed blobs
+			}
+			if ferr := fn(b, plain, err); ferr != nil {
+				return ferr
+			}
+		}
+		return nil
+	})
+}
+
+// ReadPackHeader reads and decodes the header of a pack of the given size
+// (0: ask the backend), returning its blobs with offsets.
+func (r *Repository) ReadPackHeader(ctx context.Context, packID ID, size int64) ([]PackedBlob, error) {
+	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
+	if size <= 0 {
+		fi, err := r.be.Stat(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		size = fi.Size
+	}
+	if size < pack.MinFileSize {
+		return nil, fmt.Errorf("%w: pack %v: file of %d bytes is too small to be a pack", ErrIntegrity, packID, size)
+	}
+	tailLen := min(size, int64(pack.EagerReadSize))
+	tail, err := loadRange(ctx, r.be, h, int(tailLen), size-tailLen)
+	if err != nil {
+		return nil, err
+	}
+	hdrLen, err := pack.HeaderLength(tail[len(tail)-4:], size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: pack %v: %v", ErrIntegrity, packID, err)
+	}
+	var sealedHdr []byte
+	if int64(hdrLen)+4 <= tailLen {
+		sealedHdr = tail[len(tail)-4-int(hdrLen) : len(tail)-4]
+	} else if sealedHdr, err = loadRange(ctx, r.be, h, int(hdrLen), size-4-int64(hdrLen)); err != nil {
+		return nil, err
+	}
+	plain, err := r.key.Open(nil, sealedHdr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: pack %v: header: %v", ErrIntegrity, packID, err)
+	}
+	entries, err := pack.Decode(plain, r.cfg.Version >= 2)
+	if err != nil {
+		return nil, fmt.Errorf("%w: pack %v: %v", ErrIntegrity, packID, err)
+	}
+	if got := pack.DataSize(entries) + uint64(hdrLen) + 4; got != uint64(size) {
+		return nil, fmt.Errorf("%w: pack %v: header describes %d bytes, file has %d", ErrIntegrity, packID, got, size)
+	}
+	out := make([]PackedBlob, len(entries))
+	for i, e := range entries {
+		t := DataBlob
+		if e.Tree {
+			t = TreeBlob
+		}
+		out[i] = PackedBlob{BlobHandle: BlobHandle{ID: e.ID, Type: t}, PackID: packID,
+			Offset: e.Offset, Length: e.Length, UncompressedLength: e.UncompressedLength}
+	}
+	return out, nil
+}
+
+func loadRange(ctx context.Context, be backend.Backend, h backend.Handle, length int, offset int64) ([]byte, error) {
+	buf := make([]byte, length)
+	err := be.Load(ctx, h, length, offset, func(rd io.Reader) error {
+		_, err := io.ReadFull(rd, buf)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %v: %w", h, err)
+	}
+	return buf, nil
+}

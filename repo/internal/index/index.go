@@ -1,0 +1,121 @@
+// Package index encodes and decodes restic index files (the JSON inside
+// index/<id>), listing which blobs each pack holds.
+package index
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Blob is one blob entry of a pack in an index file.
+type Blob struct {
+	ID                 HexID  `json:"id"`
+	Type               string `json:"type"`
+	Offset             uint32 `json:"offset"`
+	Length             uint32 `json:"length"`
+	UncompressedLength uint32 `json:"uncompressed_length,omitempty"`
+}
+
+// Pack lists a pack's blobs.
+type Pack struct {
+	ID    HexID  `json:"id"`
+	Blobs []Blob `json:"blobs"`
+}
+
+// File is a whole index file. Supersedes is read (old restic wrote it) but
+// never written.
+type File struct {
+	Supersedes []HexID `json:"supersedes,omitempty"`
+	Packs      []Pack  `json:"packs"`
+}
+
+// ErrInvalid wraps every decoding failure.
+var ErrInvalid = errors.New("invalid index")
+
+// Decode parses an index file. It also accepts the legacy format (a bare
+// array of packs) that restic before 0.18 can still read.
+func Decode(data []byte, allowCompressed bool) (*File, error) {
+	var f File
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		if err := json.Unmarshal(data, &f.Packs); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	} else if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	for _, p := range f.Packs {
+		for _, b := range p.Blobs {
+			if b.Type != "data" && b.Type != "tree" {
+				return nil, fmt.Errorf("%w: pack %x: blob %x has type %q", ErrInvalid, p.ID[:4], b.ID[:4], b.Type)
+			}
+			if b.UncompressedLength != 0 && !allowCompressed {
+				return nil, fmt.Errorf("%w: index uses feature not supported by repository version 1", ErrInvalid)
+			}
+			if b.Length < 32 {
+				return nil, fmt.Errorf("%w: pack %x: blob %x length %d too short", ErrInvalid, p.ID[:4], b.ID[:4], b.Length)
+			}
+		}
+	}
+	return &f, nil
+}
+
+// Encode writes the index as restic does: json.Encoder, so a trailing
+// newline, fields in restic's order.
+func Encode(f *File) ([]byte, error) {
+	var buf bytes.Buffer
+	out := struct {
+		Packs []Pack `json:"packs"`
+	}{Packs: f.Packs}
+	if out.Packs == nil {
+		out.Packs = []Pack{}
+	}
+	if err := json.NewEncoder(&buf).Encode(out); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// HexID is a 32-byte ID encoded as 64 hex characters in JSON.
+type HexID [32]byte
+
+// MarshalJSON implements json.Marshaler.
+func (id HexID) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf(`"%x"`, id[:])), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (id *HexID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if len(s) != 64 {
+		return fmt.Errorf("invalid ID %q", s)
+	}
+	var out HexID
+	for i := 0; i < 32; i++ {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return fmt.Errorf("invalid ID %q", s)
+		}
+		out[i] = hi<<4 | lo
+	}
+	*id = out
+	return nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

@@ -1,0 +1,333 @@
+// Package repo reads and writes restic repositories: config and keys,
+// encrypted and compressed blobs in pack files, index files, snapshots and
+// locks, on any backend.Backend.
+package repo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/chunk"
+	"github.com/hbackup/hbackup/crypto"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Pack size limits, as restic's --pack-size (MiB).
+const (
+	DefaultPackSize = 16 << 20
+	MinPackSize     = 4 << 20
+	MaxPackSize     = 128 << 20
+)
+
+// maxKeysTried mirrors restic: at most 20 key files are tried on open.
+const maxKeysTried = 20
+
+// Options tune how a repository is written. The zero value is restic's
+// default behaviour.
+type Options struct {
+	Compression Compression
+	// PackSize is the target pack size in bytes (0: DefaultPackSize).
+	PackSize int
+	// KeyHint names a key file (ID or prefix) to try first.
+	KeyHint string
+	Logger  *slog.Logger
+}
+
+// InitOptions choose the format of a new repository.
+type InitOptions struct {
+	// Version is 1 or 2; 0 means StableVersion (2).
+	Version uint
+	// Polynomial for the chunker; 0 picks a random one. Copy another
+	// repository's polynomial to deduplicate across the two.
+	Polynomial chunk.Polynomial
+	// KDF parameters for the first key; zero value calibrates as restic.
+	KDF crypto.Params
+	// Username and Hostname recorded in the key file; empty uses the
+	// current user and host.
+	Username, Hostname string
+}
+
+// Repository is an open restic repository. It is safe for concurrent use.
+type Repository struct {
+	be     backend.Backend
+	key    *crypto.Key
+	keyID  ID
+	cfg    Config
+	opts   Options
+	logger *slog.Logger
+
+	idx *MasterIndex
+
+	enc *zstd.Encoder // for data blobs, per Options.Compression
+	encMeta *zstd.Encoder // trees and unpacked files: always default level
+	dec *zstd.Decoder
+
+	packerMu sync.Mutex
+	packers  map[BlobType]*packerSet
+	pending  map[BlobHandle]struct{} // blobs in open packers or uploads
+	unsaved  *pendingIndex           // packs uploaded but not yet in an index file
+	uploadSlots chan struct{}
+}
+
+// Init creates a new repository on be, protected by password.
+func Init(ctx context.Context, be backend.Backend, password string, opts InitOptions) (*Repository, error) {
+	if password == "" {
+		return nil, errors.New("an empty password is not a password")
+	}
+	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
+		return nil, fmt.Errorf("%s: %w", be.Location(), ErrRepositoryExists)
+	} else if !errors.Is(err, backend.ErrNotExist) {
+		return nil, fmt.Errorf("check for existing config: %w", err)
+	}
+	version := opts.Version
+	if version == 0 {
+		version = StableVersion
+	}
+	if version < MinVersion || version > MaxVersion {
+		return nil, fmt.Errorf("unsupported repository version %d", version)
+	}
+	pol := opts.Polynomial
+	if pol == 0 {
+		var err error
+		if pol, err = chunk.RandomPolynomial(); err != nil {
+			return nil, fmt.Errorf("choose chunker polynomial: %w", err)
+		}
+	}
+	if err := pol.Valid(); err != nil {
+		return nil, err
+	}
+	var rid [32]byte
+	if _, err := rand.Read(rid[:]); err != nil {
+		return nil, err
+	}
+	cfg := Config{Version: version, ID: hex.EncodeToString(rid[:]), ChunkerPolynomial: pol}
+
+	if err := be.Create(ctx); err != nil {
+		return nil, fmt.Errorf("create repository at %s: %w", be.Location(), err)
+	}
+	r, err := newRepository(be, crypto.NewRandomKey(), cfg, Options{})
+	if err != nil {
+		return nil, err
+	}
+	// Order as restic: key file first, then config.
+	keyID, err := r.AddKey(ctx, password, opts.KDF, opts.Username, opts.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	r.keyID = keyID
+	if err := r.saveConfig(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Open opens an existing repository with password.
+func Open(ctx context.Context, be backend.Backend, password string, opts Options) (*Repository, error) {
+	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err != nil {
+		if errors.Is(err, backend.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", be.Location(), ErrNoRepository)
+		}
+		return nil, fmt.Errorf("open repository %s: %w", be.Location(), err)
+	}
+	master, keyID, err := openKey(ctx, be, password, opts.KeyHint)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := backend.LoadAll(ctx, be, backend.Handle{Type: backend.ConfigFile})
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	plain, err := master.Open(nil, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: config: %v", ErrIntegrity, err)
+	}
+	cfg, err := parseConfig(plain)
+	if err != nil {
+		return nil, fmt.Errorf("%w: config: %v", ErrIntegrity, err)
+	}
+	r, err := newRepository(be, master, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.keyID = keyID
+	return r, nil
+}
+
+func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options) (*Repository, error) {
+	if opts.PackSize == 0 {
+		opts.PackSize = DefaultPackSize
+	}
+	if opts.PackSize < MinPackSize || opts.PackSize > MaxPackSize {
+		return nil, fmt.Errorf("pack size %d MiB outside %d..%d MiB", opts.PackSize>>20, MinPackSize>>20, MaxPackSize>>20)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	level := zstd.SpeedDefault
+	switch opts.Compression {
+	case CompressionMax:
+		level = zstd.SpeedBestCompression
+	case CompressionFastest:
+		level = zstd.SpeedFastest
+	case CompressionBetter:
+		level = zstd.SpeedBetterCompression
+	}
+	newEnc := func(l zstd.EncoderLevel) (*zstd.Encoder, error) {
+		return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
+			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(1))
+	}
+	enc, err := newEnc(level)
+	if err != nil {
+		return nil, err
+	}
+	encMeta, err := newEnc(zstd.SpeedDefault)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(16<<30))
+	if err != nil {
+		return nil, err
+	}
+	conns := be.Properties().Connections
+	if conns < 1 {
+		conns = 1
+	}
+	return &Repository{
+		be: be, key: key, cfg: cfg, opts: opts, logger: logger,
+		idx: newMasterIndex(),
+		enc: enc, encMeta: encMeta, dec: dec,
+		packers:     make(map[BlobType]*packerSet),
+		pending:     make(map[BlobHandle]struct{}),
+		unsaved:     &pendingIndex{},
+		uploadSlots: make(chan struct{}, conns),
+	}, nil
+}
+
+// openKey tries the key files with the password, the hinted one first.
+func openKey(ctx context.Context, be backend.Backend, password, hint string) (*crypto.Key, ID, error) {
+	var names []string
+	err := be.List(ctx, backend.KeyFile, func(fi backend.FileInfo) error {
+		if _, err := ParseID(fi.Name); err == nil {
+			names = append(names, fi.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, ID{}, fmt.Errorf("list keys: %w", err)
+	}
+	if hint != "" {
+		for i, n := range names {
+			if len(n) >= len(hint) && n[:len(hint)] == hint {
+				names[0], names[i] = names[i], names[0]
+				break
+			}
+		}
+	}
+	if len(names) > maxKeysTried {
+		names = names[:maxKeysTried]
+	}
+	for _, name := range names {
+		data, err := backend.LoadAll(ctx, be, backend.Handle{Type: backend.KeyFile, Name: name})
+		if err != nil {
+			return nil, ID{}, fmt.Errorf("load key %s: %w", name, err)
+		}
+		kf, err := crypto.ParseKeyFile(data)
+		if err != nil {
+			return nil, ID{}, fmt.Errorf("%w: keys/%s: %v", ErrIntegrity, name, err)
+		}
+		master, err := kf.Open(password)
+		if errors.Is(err, crypto.ErrWrongPassword) {
+			continue
+		}
+		if err != nil {
+			return nil, ID{}, fmt.Errorf("keys/%s: %w", name, err)
+		}
+		id, _ := ParseID(name)
+		return master, id, nil
+	}
+	return nil, ID{}, ErrWrongPassword
+}
+
+// AddKey writes a new key file giving password access to this repository's
+// master key, and returns its ID. Zero params calibrate as restic does.
+func (r *Repository) AddKey(ctx context.Context, password string, params crypto.Params, username, hostname string) (ID, error) {
+	if password == "" {
+		return ID{}, errors.New("an empty password is not a password")
+	}
+	if params == (crypto.Params{}) {
+		var err error
+		if params, err = crypto.Calibrate(500*time.Millisecond, 60<<20); err != nil {
+			params = crypto.DefaultParams
+		}
+	}
+	if username == "" {
+		if u, err := user.Current(); err == nil {
+			username = u.Username
+		}
+	}
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
+	kf, err := crypto.NewKeyFile(r.key, password, params, username, hostname, time.Now())
+	if err != nil {
+		return ID{}, err
+	}
+	data, err := kf.Marshal()
+	if err != nil {
+		return ID{}, err
+	}
+	id := Hash(data)
+	if err := r.be.Save(ctx, backend.Handle{Type: backend.KeyFile, Name: id.String()}, backend.NewByteReader(data)); err != nil {
+		return ID{}, fmt.Errorf("save key: %w", err)
+	}
+	return id, nil
+}
+
+func (r *Repository) saveConfig(ctx context.Context) error {
+	plain, err := jsonMarshal(r.cfg)
+	if err != nil {
+		return err
+	}
+	sealed := r.key.Seal(nil, plain)
+	if err := r.be.Save(ctx, backend.Handle{Type: backend.ConfigFile}, backend.NewByteReader(sealed)); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	return nil
+}
+
+// Config returns the repository's configuration.
+func (r *Repository) Config() Config { return r.cfg }
+
+// Key returns the master key.
+func (r *Repository) Key() *crypto.Key { return r.key }
+
+// KeyID returns the ID of the key file that opened the repository.
+func (r *Repository) KeyID() ID { return r.keyID }
+
+// Backend returns the underlying backend.
+func (r *Repository) Backend() backend.Backend { return r.be }
+
+// Index returns the in-memory index (filled by LoadIndex and by writes).
+func (r *Repository) Index() *MasterIndex { return r.idx }
+
+// Logger returns the repository's logger (never nil).
+func (r *Repository) Logger() *slog.Logger { return r.logger }
+
+// Close releases the compressors and closes the backend. Unflushed data
+// is lost: call Flush first.
+func (r *Repository) Close() error {
+	r.dec.Close()
+	_ = r.enc.Close()
+	_ = r.encMeta.Close()
+	return r.be.Close()
+}

@@ -1,0 +1,292 @@
+package repo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/mem"
+	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/repo"
+)
+
+// fastKDF keeps tests quick; restic accepts any valid parameters.
+var fastKDF = crypto.Params{N: 1024, R: 8, P: 1}
+
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func initRepo(t *testing.T, be backend.Backend, version uint, opts repo.Options) *repo.Repository {
+	t.Helper()
+	ctx := context.Background()
+	r, err := repo.Init(ctx, be, "secret", repo.InitOptions{Version: version, KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = repo.Open(ctx, be, "secret", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		version uint
+		comp    repo.Compression
+	}{
+		{"v2-auto", 2, repo.CompressionAuto},
+		{"v2-off", 2, repo.CompressionOff},
+		{"v2-max", 2, repo.CompressionMax},
+		{"v1", 1, repo.CompressionAuto},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			be := mem.New()
+			r := initRepo(t, be, tc.version, repo.Options{Compression: tc.comp, PackSize: repo.MinPackSize})
+			blobs := map[repo.BlobHandle][]byte{}
+			sizes := []int{0, 1, 100, 4096, 1 << 20, 3 << 20}
+			for i, n := range sizes {
+				for _, typ := range []repo.BlobType{repo.DataBlob, repo.TreeBlob} {
+					data := randomBytes(uint64(i)*2+uint64(typ), n)
+					if typ == repo.TreeBlob {
+						data = append([]byte{byte(i)}, bytes.Repeat([]byte("tree "), n/5)...) // compressible, unique
+					}
+					id, known, err := r.SaveBlob(ctx, typ, data)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if known {
+						t.Fatalf("blob %d of type %v reported known on first save", i, typ)
+					}
+					blobs[repo.BlobHandle{ID: id, Type: typ}] = data
+				}
+			}
+			// Saving again deduplicates.
+			for h, data := range blobs {
+				_, known, err := r.SaveBlob(ctx, h.Type, data)
+				if err != nil || !known {
+					t.Fatalf("second save of %v: known=%v err=%v", h, known, err)
+				}
+			}
+			if err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			// A fresh handle sees everything through the index files.
+			r2, err := repo.Open(ctx, be, "secret", repo.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r2.LoadIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for h, want := range blobs {
+				got, err := r2.LoadBlob(ctx, h.Type, h.ID, nil)
+				if err != nil {
+					t.Fatalf("load %v: %v", h, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("blob %v: content differs", h)
+				}
+				pb := r2.Index().Lookup(h)[0]
+				compressed := pb.UncompressedLength != 0
+				wantCompressed := tc.version == 2 && len(want) > 0 && (h.Type == repo.TreeBlob || tc.comp != repo.CompressionOff)
+				if compressed != wantCompressed {
+					t.Errorf("blob %v (len %d): compressed=%v, want %v", h, len(want), compressed, wantCompressed)
+				}
+			}
+
+			// Every pack header agrees with the index, and packs hold one
+			// blob type only.
+			packs := 0
+			err = r2.List(ctx, backend.PackFile, func(id repo.ID, size int64) error {
+				packs++
+				hdr, err := r2.ReadPackHeader(ctx, id, size)
+				if err != nil {
+					return err
+				}
+				for _, pb := range hdr {
+					if pb.Type != hdr[0].Type {
+						t.Errorf("pack %v mixes blob types", id.Str())
+					}
+					found := false
+					for _, ipb := range r2.Index().Lookup(pb.BlobHandle) {
+						found = found || ipb == pb
+					}
+					if !found {
+						t.Errorf("pack %v: header entry %v not in index as %+v", id.Str(), pb.BlobHandle, pb)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if packs < 2 {
+				t.Fatalf("expected data and tree packs, got %d packs", packs)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	be := mem.New()
+	if _, err := repo.Open(ctx, be, "secret", repo.Options{}); !errors.Is(err, repo.ErrNoRepository) {
+		t.Fatalf("open of empty backend: %v, want ErrNoRepository", err)
+	}
+	initRepo(t, be, 2, repo.Options{})
+	if _, err := repo.Open(ctx, be, "wrong", repo.Options{}); !errors.Is(err, repo.ErrWrongPassword) {
+		t.Fatalf("open with wrong password: %v, want ErrWrongPassword", err)
+	}
+	if _, err := repo.Init(ctx, be, "secret", repo.InitOptions{KDF: fastKDF}); !errors.Is(err, repo.ErrRepositoryExists) {
+		t.Fatalf("second init: %v, want ErrRepositoryExists", err)
+	}
+	if _, err := repo.Init(ctx, mem.New(), "", repo.InitOptions{KDF: fastKDF}); err == nil {
+		t.Fatal("init with empty password succeeded")
+	}
+}
+
+func TestSeveralKeys(t *testing.T) {
+	ctx := context.Background()
+	be := mem.New()
+	r := initRepo(t, be, 2, repo.Options{})
+	if _, err := r.AddKey(ctx, "second", fastKDF, "u", "h"); err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{"secret", "second"} {
+		r2, err := repo.Open(ctx, be, pw, repo.Options{})
+		if err != nil {
+			t.Fatalf("open with %q: %v", pw, err)
+		}
+		if r2.Config() != r.Config() {
+			t.Fatal("config differs between keys")
+		}
+	}
+}
+
+func TestCorruptionIsDetected(t *testing.T) {
+	ctx := context.Background()
+	be := mem.New()
+	r := initRepo(t, be, 2, repo.Options{})
+	id, _, err := r.SaveBlob(ctx, repo.DataBlob, randomBytes(1, 5000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pb := r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0]
+	h := backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()}
+	data, err := backend.LoadAll(ctx, be, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Flip one byte inside the blob.
+	bad := append([]byte(nil), data...)
+	bad[pb.Offset+20] ^= 1
+	if err := be.Remove(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := be.Save(ctx, h, backend.NewByteReader(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.LoadBlob(ctx, repo.DataBlob, id, nil); !errors.Is(err, repo.ErrIntegrity) {
+		t.Fatalf("load of corrupted blob: %v, want ErrIntegrity", err)
+	}
+
+	// Truncate the pack: the header can no longer be read.
+	if err := be.Remove(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := be.Save(ctx, h, backend.NewByteReader(data[:len(data)-10])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadPackHeader(ctx, pb.PackID, 0); err == nil {
+		t.Fatal("header of truncated pack was read without error")
+	}
+
+	// A damaged snapshot file is named in the error.
+	snID, err := r.SaveUnpacked(ctx, backend.SnapshotFile, []byte(`{"time":"2020-01-01T00:00:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := backend.Handle{Type: backend.SnapshotFile, Name: snID.String()}
+	raw, _ := backend.LoadAll(ctx, be, sh)
+	raw[len(raw)-1] ^= 0xff
+	_ = be.Remove(ctx, sh)
+	_ = be.Save(ctx, sh, backend.NewByteReader(raw))
+	_, err = r.LoadUnpacked(ctx, backend.SnapshotFile, snID)
+	if !errors.Is(err, repo.ErrIntegrity) || !bytes.Contains([]byte(err.Error()), []byte(snID.String())) {
+		t.Fatalf("damaged snapshot: %v, want ErrIntegrity naming the file", err)
+	}
+}
+
+func TestLocks(t *testing.T) {
+	ctx := context.Background()
+	be := mem.New()
+	r := initRepo(t, be, 2, repo.Options{})
+	shared, err := r.Lock(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared2, err := r.Lock(ctx, false)
+	if err != nil {
+		t.Fatalf("two shared locks must coexist: %v", err)
+	}
+	if _, err := r.Lock(ctx, true); !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("exclusive lock while shared held: %v, want ErrLocked", err)
+	}
+	if err := shared.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := shared2.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := r.Lock(ctx, true)
+	if err != nil {
+		t.Fatalf("exclusive lock on unlocked repo: %v", err)
+	}
+	if _, err := r.Lock(ctx, false); !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("shared lock while exclusive held: %v, want ErrLocked", err)
+	}
+	if err := ex.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	_ = r.List(ctx, backend.LockFile, func(repo.ID, int64) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("%d lock files left after unlock", n)
+	}
+}
+
+func TestFindID(t *testing.T) {
+	ctx := context.Background()
+	r := initRepo(t, mem.New(), 2, repo.Options{})
+	id, err := r.SaveUnpacked(ctx, backend.SnapshotFile, []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.FindID(ctx, backend.SnapshotFile, id.String()[:8])
+	if err != nil || got != id {
+		t.Fatalf("FindID prefix: %v %v", got, err)
+	}
+	if _, err := r.FindID(ctx, backend.SnapshotFile, "ffffffff"); !errors.Is(err, repo.ErrNotFound) && id.String()[:8] != "ffffffff" {
+		t.Fatalf("FindID of unknown prefix: %v", err)
+	}
+}
