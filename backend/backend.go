@@ -107,13 +107,16 @@ type Backend interface {
 	// Create prepares an empty repository structure (directories).
 	Create(ctx context.Context) error
 	// Save stores the reader's content under h atomically: a reader of h
-	// sees either nothing or the whole file. Save may rewind rd and try
-	// again on a transient error.
+	// sees either the previous state (no file, or the old file) or the
+	// whole new file, and a failed Save changes nothing. Save fails if rd
+	// yields a different number of bytes than rd.Length(). Save may rewind
+	// rd and try again on a transient error.
 	Save(ctx context.Context, h Handle, rd RewindReader) error
 	// Load calls fn with a reader of length bytes of h starting at offset.
 	// length 0 means "up to the end". fn may be called again on retry, so
 	// it must not keep state from an earlier call. A read past the end of
-	// the file is an error.
+	// the file is an error. An error from fn is returned (errors.Is
+	// matches it).
 	Load(ctx context.Context, h Handle, length int, offset int64, fn func(rd io.Reader) error) error
 	// Stat returns the file's size; ErrNotExist if it is missing.
 	Stat(ctx context.Context, h Handle) (FileInfo, error)

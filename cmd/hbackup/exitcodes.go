@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hbackup/hbackup/repo"
+)
+
+// Exit codes, as restic documents them.
+const (
+	exitOK          = 0
+	exitFatal       = 1
+	exitPartial     = 3 // backup: some source files could not be read
+	exitNoRepo      = 10
+	exitLocked      = 11
+	exitWrongPass   = 12
+	exitInterrupted = 130
+)
+
+// errPartial reports a backup that completed but skipped unreadable files.
+var errPartial = errors.New("at least one source file could not be read")
+
+// exitCode maps an error to restic's exit codes.
+func exitCode(ctx context.Context, err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errPartial):
+		return exitPartial
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, repo.ErrNoRepository):
+		return exitNoRepo
+	case errors.Is(err, repo.ErrLocked):
+		return exitLocked
+	case errors.Is(err, repo.ErrWrongPassword):
+		return exitWrongPass
+	}
+	return exitFatal
+}
+
+// report prints a fatal error the way restic does and returns the code.
+func (g *globalOptions) report(ctx context.Context, err error) int {
+	code := exitCode(ctx, err)
+	switch code {
+	case exitOK:
+	case exitPartial:
+		fmt.Fprintf(g.stderr, "Warning: %v\n", err)
+	case exitInterrupted:
+		fmt.Fprintln(g.stderr, "interrupted")
+	default:
+		fmt.Fprintf(g.stderr, "Fatal: %v\n", err)
+	}
+	return code
+}

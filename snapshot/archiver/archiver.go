@@ -1,0 +1,196 @@
+// Package archiver backs up files and directories into a restic
+// repository: it walks the sources, chunks and stores file content, writes
+// trees bottom-up and finally the snapshot.
+package archiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hbackup/hbackup/repo"
+	"github.com/hbackup/hbackup/snapshot"
+	"golang.org/x/sync/errgroup"
+)
+
+// Excluder decides whether a path is left out of the backup. filter.Excluder
+// implements it.
+type Excluder interface {
+	Excluded(path string, fi os.FileInfo) bool
+}
+
+// Options describe one backup. The zero value backs up nothing; set Paths.
+type Options struct {
+	// Paths to back up, as the user gave them; relative paths are recorded
+	// in the snapshot as absolute ones and stored in the tree as given,
+	// as restic does.
+	Paths []string
+	// Host and Tags are recorded in the snapshot; Host defaults to the
+	// machine's hostname.
+	Host string
+	Tags []string
+	// Time of the snapshot; zero means now.
+	Time time.Time
+	// Parent is the snapshot to compare against for unchanged files; nil
+	// backs up every file's content afresh.
+	Parent *snapshot.Snapshot
+	// Excluder filters paths; Excludes are the patterns to record.
+	Excluder Excluder
+	Excludes []string
+	// OneFileSystem stays on the file systems of the given paths; mount
+	// points are kept as empty directories.
+	OneFileSystem bool
+	// IgnoreInode and IgnoreCtime relax the unchanged-file test.
+	IgnoreInode, IgnoreCtime bool
+	// DryRun reads and chunks everything but writes nothing.
+	DryRun bool
+	// ReadConcurrency is the number of files read at once (default 2).
+	ReadConcurrency int
+	// OnError is called for each file or directory that cannot be read.
+	// Returning nil skips the item and goes on; returning an error aborts.
+	// nil aborts on the first error.
+	OnError func(path string, err error) error
+	// Progress, if set, is updated while the backup runs.
+	Progress *Progress
+	// ProgramVersion is recorded in the snapshot (e.g. "hbackup 0.1.0").
+	ProgramVersion string
+	Logger         *slog.Logger
+}
+
+// Result is what a backup produced.
+type Result struct {
+	Snapshot   *snapshot.Snapshot
+	SnapshotID repo.ID
+	Summary    snapshot.Summary
+	// Errors counts items skipped because they could not be read.
+	Errors int
+}
+
+// Backup runs one backup into r and writes the snapshot (unless DryRun).
+func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, error) {
+	if len(opts.Paths) == 0 {
+		return nil, errors.New("nothing to back up: no paths given")
+	}
+	if opts.ReadConcurrency <= 0 {
+		opts.ReadConcurrency = 2
+	}
+	if opts.Progress == nil {
+		opts.Progress = &Progress{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
+	if opts.Time.IsZero() {
+		opts.Time = start
+	}
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+
+	targets, absPaths, err := cleanTargets(opts.Paths)
+	if err != nil {
+		return nil, err
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	a := &archiver{repo: r, opts: opts, names: &snapshot.UserNames{}, progress: opts.Progress, cwd: cwd}
+	if opts.OneFileSystem {
+		if a.devices, err = targetDevices(targets); err != nil {
+			return nil, err
+		}
+	}
+	root, err := buildTargetTree(targets)
+	if err != nil {
+		return nil, err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.ReadConcurrency)
+	a.files = g
+	var parentTree *repo.ID
+	if opts.Parent != nil {
+		parentTree = opts.Parent.Tree
+	}
+	treeID, err := a.saveVirtualDir(gctx, root, parentTree)
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !opts.DryRun {
+		if err := r.Flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+
+	sn := &snapshot.Snapshot{
+		Time:           opts.Time,
+		Tree:           &treeID,
+		Paths:          absPaths,
+		Hostname:       opts.Host,
+		Excludes:       opts.Excludes,
+		Tags:           opts.Tags,
+		ProgramVersion: opts.ProgramVersion,
+	}
+	if u, err := user.Current(); err == nil {
+		sn.Username = u.Username
+	}
+	sn.UID, sn.GID = uint32(os.Getuid()), uint32(os.Getgid())
+	if opts.Parent != nil && opts.Parent.ID() != (repo.ID{}) {
+		pid := opts.Parent.ID()
+		sn.Parent = &pid
+	}
+	sum := a.progress.summary()
+	sum.BackupStart, sum.BackupEnd = start, time.Now()
+	sn.Summary = &sum
+	res := &Result{Snapshot: sn, Summary: sum, Errors: int(a.progress.Errors.Load())}
+	if opts.DryRun {
+		return res, nil
+	}
+	id, err := snapshot.Save(ctx, r, sn)
+	if err != nil {
+		return nil, fmt.Errorf("save snapshot: %w", err)
+	}
+	res.SnapshotID = id
+	return res, nil
+}
+
+// cleanTargets returns the targets as cleaned paths (used for reading the
+// file system and naming tree entries) and as absolute paths (recorded in
+// the snapshot), dropping duplicates.
+func cleanTargets(paths []string) (targets, abs []string, err error) {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		c := filepath.Clean(p)
+		a, err := filepath.Abs(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if strings.HasPrefix(c, "..") {
+			c = a // restic cannot root ".." in the tree either; use the absolute path
+		}
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		targets = append(targets, c)
+		abs = append(abs, a)
+	}
+	if len(targets) == 0 {
+		return nil, nil, errors.New("nothing to back up: no paths given")
+	}
+	return targets, abs, nil
+}

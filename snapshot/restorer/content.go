@@ -1,0 +1,256 @@
+package restorer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hbackup/hbackup/repo"
+)
+
+// packJob is one pack to download: the blobs the restore needs from it.
+type packJob struct {
+	id    repo.ID
+	blobs []*blobJob
+}
+
+// blobJob is one needed blob and every place its plaintext goes.
+type blobJob struct {
+	pb   repo.PackedBlob
+	uses []blobUse
+}
+
+// blobUse is one place a blob's plaintext is written to.
+type blobUse struct {
+	file   *fileJob
+	offset int64
+}
+
+// maxOpenPerPack bounds the files one pack download keeps open. Blobs
+// arrive in pack order, which mostly follows file order, so a few suffice;
+// the whole restore holds at most Concurrency times this many.
+const maxOpenPerPack = 16
+
+// restoreContent downloads every needed pack once, Concurrency at a time,
+// and writes the blobs into the files created by the plan.
+func (rs *restorer) restoreContent(ctx context.Context) error {
+	// Sorted so that runs are repeatable, which helps when debugging.
+	ids := slices.SortedFunc(maps.Keys(rs.packs), func(a, b repo.ID) int { return bytes.Compare(a[:], b[:]) })
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(rs.opts.Concurrency)
+	for _, id := range ids {
+		if gctx.Err() != nil {
+			break
+		}
+		pj := rs.packs[id]
+		g.Go(func() error { return rs.restorePack(gctx, pj) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// restorePack streams the needed blobs of one pack and writes them.
+func (rs *restorer) restorePack(ctx context.Context, pj *packJob) error {
+	todo := make(map[repo.ID]*blobJob, len(pj.blobs))
+	list := make([]repo.PackedBlob, 0, len(pj.blobs))
+	for _, bj := range pj.blobs {
+		todo[bj.pb.ID] = bj
+		list = append(list, bj.pb)
+	}
+	w := &packWriter{rs: rs}
+	err := rs.streamPack(ctx, pj, list, todo, w)
+	if cerr := w.closeAll(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (rs *restorer) streamPack(ctx context.Context, pj *packJob, list []repo.PackedBlob, todo map[repo.ID]*blobJob, w *packWriter) error {
+	var abort error
+	err := rs.repo.StreamPack(ctx, pj.id, list, func(pb repo.PackedBlob, plain []byte, err error) error {
+		bj := todo[pb.ID]
+		if bj == nil {
+			return nil // delivered again by a retried download: already done
+		}
+		delete(todo, pb.ID)
+		if err != nil {
+			abort = w.blobFailed(ctx, bj, err)
+		} else {
+			abort = w.writeBlob(bj, plain)
+		}
+		return abort
+	})
+	switch {
+	case abort != nil:
+		return abort
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	// The download itself failed: every blob not delivered fails with it.
+	for _, bj := range pj.blobs {
+		if todo[bj.pb.ID] == nil {
+			continue
+		}
+		if err := w.blobFailed(ctx, bj, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileFailed reports the first error of a file through OnError and marks
+// it failed, so later errors of the same file are not reported again.
+func (rs *restorer) fileFailed(job *fileJob, err error) error {
+	if job.failed.Swap(true) {
+		rs.log.Debug("restore: further error", "path", job.path, "err", err)
+		return nil
+	}
+	return rs.fail(job.path, err)
+}
+
+// packWriter writes the blobs of one pack. It keeps a few files open,
+// least recently used first, and is used by one goroutine only.
+type packWriter struct {
+	rs   *restorer
+	open []openFile
+}
+
+type openFile struct {
+	job *fileJob
+	f   *os.File
+}
+
+// writeBlob writes plain to every use of bj. The returned error aborts
+// the restore; a file's own errors go through OnError.
+func (w *packWriter) writeBlob(bj *blobJob, plain []byte) error {
+	rs := w.rs
+	hole := rs.opts.Sparse && allZero(plain) // the file already reads as zeros there
+	for _, u := range bj.uses {
+		if u.file.failed.Load() {
+			continue
+		}
+		if !hole {
+			if ok, err := w.write(u.file, plain, u.offset); !ok || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		rs.opts.Progress.Bytes.Add(uint64(len(plain)))
+		if u.file.pending.Add(-1) == 0 {
+			rs.opts.Progress.Files.Add(1)
+			if err := w.release(u.file); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// blobFailed handles a blob that did not arrive intact: another stored
+// copy is tried, and if there is none every file using it is reported.
+func (w *packWriter) blobFailed(ctx context.Context, bj *blobJob, err error) error {
+	rs := w.rs
+	if len(rs.repo.Index().Lookup(bj.pb.BlobHandle)) > 1 {
+		plain, lerr := rs.repo.LoadBlob(ctx, repo.DataBlob, bj.pb.ID, nil)
+		if lerr == nil {
+			rs.log.Info("restore: used another copy of a damaged blob", "blob", bj.pb.ID.Str(), "err", err)
+			return w.writeBlob(bj, plain)
+		}
+		err = lerr
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for _, u := range bj.uses {
+		if ferr := rs.fileFailed(u.file, fmt.Errorf("restore %s at offset %d: %w", u.file.path, u.offset, err)); ferr != nil {
+			return ferr
+		}
+	}
+	return nil
+}
+
+// write writes p at off in job's file, opening it if needed. ok reports
+// success; errors of the file go through OnError, and the returned error
+// aborts the restore.
+func (w *packWriter) write(job *fileJob, p []byte, off int64) (ok bool, abort error) {
+	f := w.lookup(job)
+	if f == nil {
+		if len(w.open) >= maxOpenPerPack {
+			if err := w.close(0); err != nil {
+				return false, err
+			}
+		}
+		// No O_CREATE: the plan made the file; never follow a symlink
+		// that replaced it since.
+		var err error
+		if f, err = os.OpenFile(job.path, os.O_WRONLY|syscall.O_NOFOLLOW, 0); err != nil {
+			return false, w.rs.fileFailed(job, err)
+		}
+		w.open = append(w.open, openFile{job: job, f: f})
+	}
+	if _, err := f.WriteAt(p, off); err != nil {
+		return false, w.rs.fileFailed(job, err)
+	}
+	return true, nil
+}
+
+// lookup returns job's open file, marking it most recently used.
+func (w *packWriter) lookup(job *fileJob) *os.File {
+	for i, of := range w.open {
+		if of.job == job {
+			copy(w.open[i:], w.open[i+1:])
+			w.open[len(w.open)-1] = of
+			return of.f
+		}
+	}
+	return nil
+}
+
+// release closes job's file if it is open.
+func (w *packWriter) release(job *fileJob) error {
+	for i, of := range w.open {
+		if of.job == job {
+			return w.close(i)
+		}
+	}
+	return nil
+}
+
+// close closes the i-th open file. A close error (late write errors on
+// some file systems) fails that file.
+func (w *packWriter) close(i int) error {
+	of := w.open[i]
+	w.open = slices.Delete(w.open, i, i+1)
+	if err := of.f.Close(); err != nil {
+		return w.rs.fileFailed(of.job, err)
+	}
+	return nil
+}
+
+func (w *packWriter) closeAll() error {
+	var first error
+	for len(w.open) > 0 {
+		if err := w.close(len(w.open) - 1); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// allZero reports whether b holds only zero bytes: the first byte is zero
+// and every byte equals the one before it (one fast memory comparison).
+func allZero(b []byte) bool {
+	return len(b) == 0 || b[0] == 0 && bytes.Equal(b[1:], b[:len(b)-1])
+}

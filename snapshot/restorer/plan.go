@@ -1,0 +1,150 @@
+package restorer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hbackup/hbackup/repo"
+	"github.com/hbackup/hbackup/snapshot"
+)
+
+// ErrInvalidName is returned (wrapped) for a node name that could make a
+// restore write outside its directory: "", ".", "..", or one holding "/"
+// or a NUL byte. Restic never stores such names; a damaged or malicious
+// snapshot might.
+var ErrInvalidName = errors.New("invalid node name")
+
+// checkName rejects names that are not a single path component.
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("%w %q", ErrInvalidName, name)
+	}
+	return nil
+}
+
+// dirState is a directory on the walk. An unselected directory is created
+// only when something below it is restored.
+type dirState struct {
+	parent  *dirState
+	path    string         // path under the target
+	node    *snapshot.Node // nil for the target itself
+	created bool
+	failed  bool // creating it failed and was reported
+}
+
+// plan walks the tree, creating directories, special files and empty
+// regular files, and records the blobs each file needs.
+func (rs *restorer) plan(ctx context.Context, tree repo.ID) error {
+	root := &dirState{path: rs.target, created: true}
+	if err := rs.walk(ctx, root, tree, ""); err != nil {
+		return err
+	}
+	rs.opts.Progress.PlanDone.Store(true)
+	return nil
+}
+
+// walk restores the children of the directory d, whose tree is id and
+// whose path inside the snapshot is item ("" for the root).
+func (rs *restorer) walk(ctx context.Context, d *dirState, id repo.ID, item string) error {
+	tree, err := snapshot.LoadTree(ctx, rs.repo, id)
+	if err != nil {
+		return rs.fail(d.path, fmt.Errorf("restore %s: %w", d.path, err))
+	}
+	for _, n := range tree.Nodes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := checkName(n.Name); err != nil {
+			if err := rs.fail(d.path, fmt.Errorf("restore %s: %w", d.path, err)); err != nil {
+				return err
+			}
+			continue
+		}
+		path, childItem := d.path+"/"+n.Name, item+"/"+n.Name
+		isDir := n.Type == snapshot.NodeTypeDir
+		selected, childMayBeSelected := rs.opts.Select(childItem, isDir)
+		switch {
+		case isDir:
+			err = rs.walkDir(ctx, d, n, path, childItem, selected, childMayBeSelected)
+		case selected:
+			err = rs.restoreItem(d, n, path)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rs *restorer) walkDir(ctx context.Context, parent *dirState, n *snapshot.Node, path, item string, selected, descend bool) error {
+	if !selected && !descend {
+		return nil
+	}
+	if n.Subtree == nil || n.Subtree.IsNull() {
+		return rs.fail(path, fmt.Errorf("restore %s: directory node has no subtree", path))
+	}
+	d := &dirState{parent: parent, path: path, node: n}
+	if selected {
+		if ok, err := rs.ensureDir(d); !ok || err != nil {
+			return err
+		}
+	}
+	if !descend {
+		return nil
+	}
+	return rs.walk(ctx, d, *n.Subtree, item)
+}
+
+// ensureDir creates d and any missing parents. It returns false when d
+// cannot be created and the error was skipped through OnError.
+func (rs *restorer) ensureDir(d *dirState) (bool, error) {
+	switch {
+	case d.created:
+		return true, nil
+	case d.failed:
+		return false, nil
+	}
+	if ok, err := rs.ensureDir(d.parent); !ok || err != nil {
+		d.failed = true
+		return false, err
+	}
+	err := clearPath(d.path, true)
+	if err == nil {
+		err = d.node.CreateAt(d.path)
+	}
+	if err != nil {
+		d.failed = true
+		return false, rs.fail(d.path, fmt.Errorf("restore %s: %w", d.path, err))
+	}
+	d.created = true
+	rs.dirs = append(rs.dirs, created{path: d.path, node: d.node})
+	rs.nDirs.Add(1)
+	return true, nil
+}
+
+// restoreItem creates a selected non-directory node in directory d.
+func (rs *restorer) restoreItem(d *dirState, n *snapshot.Node, path string) error {
+	switch n.Type {
+	case snapshot.NodeTypeFile:
+		return rs.planFile(d, n, path)
+	case snapshot.NodeTypeSocket:
+		// A socket cannot be restored meaningfully; restic skips it too.
+		rs.log.Debug("restore: skipping socket", "path", path)
+		return nil
+	}
+	if ok, err := rs.ensureDir(d); !ok || err != nil {
+		return err
+	}
+	err := clearPath(path, false)
+	if err == nil {
+		err = n.CreateAt(path)
+	}
+	if err != nil {
+		return rs.fail(path, fmt.Errorf("restore %s: %w", path, err))
+	}
+	rs.specials = append(rs.specials, created{path: path, node: n})
+	rs.nOthers.Add(1)
+	return nil
+}

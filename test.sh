@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs hbackup's whole test suite, including the interoperability tests
+# against the real restic binary. As root on Debian it installs what the
+# tests need first; elsewhere, install restic yourself (tests that need it
+# skip otherwise, or fail when HBACKUP_REQUIRE_INTEGRATION=1).
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$PATH:/usr/local/go/bin"
+
+need=()
+command -v restic >/dev/null || need+=(restic)
+command -v setfattr >/dev/null || need+=(attr)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+go vet ./...
+go test -race -timeout 25m -count=1 ./... "$@"
