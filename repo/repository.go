@@ -67,14 +67,14 @@ type Repository struct {
 
 	idx *MasterIndex
 
-	enc *zstd.Encoder // for data blobs, per Options.Compression
+	enc     *zstd.Encoder // for data blobs, per Options.Compression
 	encMeta *zstd.Encoder // trees and unpacked files: always default level
-	dec *zstd.Decoder
+	dec     *zstd.Decoder
 
-	packerMu sync.Mutex
-	packers  map[BlobType]*packerSet
-	pending  map[BlobHandle]struct{} // blobs in open packers or uploads
-	unsaved  *pendingIndex           // packs uploaded but not yet in an index file
+	packerMu    sync.Mutex
+	packers     map[BlobType]*packerSet
+	pending     map[BlobHandle]struct{} // blobs in open packers or uploads
+	unsaved     *pendingIndex           // packs uploaded but not yet in an index file
 	uploadSlots chan struct{}
 }
 

@@ -104,4 +104,3 @@ func (r *Repository) FindID(ctx context.Context, t backend.FileType, prefix stri
 	}
 	return ID{}, fmt.Errorf("%v %q matches %d files: %w", t, prefix, len(found), ErrAmbiguous)
 }
-

@@ -95,7 +95,7 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 		ExcludeFiles: f.excludeFiles, InsensitiveExcludeFiles: f.iexcludeFiles,
 		ExcludeCaches: f.excludeCaches, ExcludeIfPresent: f.excludeIfPresent,
 		ExcludeLargerThan: f.excludeLargerThan,
-		Warnf: func(format string, a ...any) { fmt.Fprintf(g.stderr, format+"\n", a...) },
+		Warnf:             func(format string, a ...any) { fmt.Fprintf(g.stderr, format+"\n", a...) },
 	})
 	if err != nil {
 		return err
