@@ -32,7 +32,7 @@ func BenchmarkExcluded(b *testing.B) {
 		b.Fatal(err)
 	}
 	const path = "/home/user/projects/hbackup/internal/filter/testdata/pattern.go"
-	fi := fakeInfo{size: 4096}
+	var fi fs.FileInfo = fakeInfo{size: 4096} // convert once: no allocation per call
 	b.ReportAllocs()
 	for b.Loop() {
 		if e.Excluded(path, fi) {

@@ -132,6 +132,8 @@ func FuzzMatch(f *testing.F) {
 	f.Add("a/**/b/**/c", "a/x/b/c")
 	f.Add("**/**", "/")
 	f.Add("..", "/..")
+	f.Add("*o*o*", "/foo/ooo")
+	f.Add("x[ab]*", "/xa/xbc")
 	f.Fuzz(func(t *testing.T, pattern, path string) {
 		p, err := filter.ParsePattern(pattern)
 		if pattern == "" {

@@ -36,13 +36,60 @@ type Pattern struct {
 
 // part is one pattern component other than "**".
 type part struct {
-	text string
-	glob bool // needs filepath.Match; otherwise compared with ==
+	text string // the component, or its literal core for the star kinds
+	kind partKind
+	lead string // glob only: the literal text before the first metacharacter
+}
+
+// partKind lets common component shapes skip filepath.Match. A component
+// holds no "/", so a "*" at either end matches any prefix or suffix.
+type partKind uint8
+
+const (
+	exact    partKind = iota // "name": compared with ==
+	star                     // "*": matches every component
+	prefix                   // "name*"
+	suffix                   // "*.ext"
+	contains                 // "*name*"
+	glob                     // anything else: filepath.Match
+)
+
+func newPart(c string) part {
+	const meta = `*?[]\`
+	if !strings.ContainsAny(c, meta) {
+		return part{text: c, kind: exact}
+	}
+	core := strings.Trim(c, "*")
+	if strings.ContainsAny(core, meta) {
+		return part{text: c, kind: glob, lead: c[:strings.IndexAny(c, meta)]}
+	}
+	lead, trail := c[0] == '*', c[len(c)-1] == '*'
+	switch {
+	case core == "":
+		return part{kind: star}
+	case lead && trail:
+		return part{text: core, kind: contains}
+	case lead:
+		return part{text: core, kind: suffix}
+	}
+	return part{text: core, kind: prefix}
 }
 
 func (p part) match(comp string) bool {
-	if !p.glob {
+	switch p.kind {
+	case exact:
 		return p.text == comp
+	case star:
+		return true
+	case prefix:
+		return strings.HasPrefix(comp, p.text)
+	case suffix:
+		return strings.HasSuffix(comp, p.text)
+	case contains:
+		return strings.Contains(comp, p.text)
+	}
+	if !strings.HasPrefix(comp, p.lead) {
+		return false // cheap rejection before filepath.Match
 	}
 	// Parsing validated the pattern, so Match cannot fail here.
 	ok, _ := filepath.Match(p.text, comp)
@@ -75,8 +122,8 @@ func ParsePattern(s string) (Pattern, error) {
 			seg = nil
 			continue
 		}
-		pt := part{text: c, glob: strings.ContainsAny(c, `*?[]\`)}
-		if pt.glob {
+		pt := newPart(c)
+		if pt.kind == glob {
 			// Matching the component against itself makes Match check
 			// the whole component's syntax.
 			if _, err := filepath.Match(c, c); err != nil {

@@ -109,6 +109,15 @@ var matchCases = []struct {
 	// a later "**" matching nothing (documented; see README of this change)
 	{"/srv/**/data/**/*.key", "/srv/app/data/secret.key", true},
 	{"/home/**/cache/**", "/home/user/cache", true},
+	// star shapes that skip filepath.Match
+	{"*oo*", "/foo", true},
+	{"*oo*", "/bar", false},
+	{"***", "/x", true},
+	{"fo*", "/foo", true},
+	{"fo*", "/f", false},
+	{"*", "/", true}, // "/" has one empty component
+	{"core.[0-9]*", "/core.123", true},
+	{"core.[0-9]*", "/cores", false},
 	// a "**" inside a component is an ordinary "*"
 	{"a**b", "/x/aXYZb", true},
 	{"a**b", "/a/x/b", false},

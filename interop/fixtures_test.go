@@ -1,7 +1,11 @@
 package interop_test
 
 import (
+	"context"
+
 	"encoding/json"
+	"github.com/hbackup/hbackup/backend/local"
+	"github.com/hbackup/hbackup/repo"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +34,8 @@ func TestFixtureRepositories(t *testing.T) {
 				t.Fatal(err)
 			}
 			restic.RunJSON(t, &resticSnaps, "snapshots")
-			if len(hbSnaps) != len(resticSnaps) || len(hbSnaps) == 0 {
+			checkIndexAgainstPacks(t, repoDir)
+			if len(hbSnaps) != len(resticSnaps) {
 				t.Fatalf("hbackup lists %d snapshots, restic %d", len(hbSnaps), len(resticSnaps))
 			}
 			for i := range hbSnaps {
@@ -44,37 +49,53 @@ func TestFixtureRepositories(t *testing.T) {
 				got := filepath.Join(t.TempDir(), "hbackup")
 				restic.Run(t, "restore", sn.ID, "--target", want)
 				hb.run(t, "restore", sn.ID, "--target", got)
-				testutil.CompareTrees(t, want, got, testutil.CompareOptions{IgnoreRootMtime: true, Owner: testutil.IsRoot()})
+				compareRestored(t, restic, want, got, testutil.CompareOptions{IgnoreRootMtime: true, Owner: testutil.IsRoot()})
 			}
 		})
 	}
 }
 
-// TestDamagedFixtures: hbackup fails with a message naming what is wrong,
-// and never panics.
+// TestDamagedFixtures: restoring a snapshot whose data is missing fails
+// with a message naming what is missing, and never panics; snapshots that
+// are intact still restore.
 func TestDamagedFixtures(t *testing.T) {
-	for _, name := range []string{"repo-data-missing", "repo-index-missing-blob", "repo-unused-data-missing", "repo-index-missing"} {
-		t.Run(name, func(t *testing.T) {
-			dir := testutil.Fixture(t, name)
+	for _, tc := range []struct {
+		name       string
+		wantBroken bool // at least one snapshot cannot be restored
+	}{
+		{"repo-data-missing", true},
+		{"repo-index-missing-blob", true},
+		{"repo-index-missing", true},
+		{"repo-unused-data-missing", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := testutil.Fixture(t, tc.name)
 			hb := newHbackup(filepath.Join(dir, "repo"))
-			hb.run(t, "snapshots")
-			out, errb, code := hb.runErr("restore", "latest", "--target", filepath.Join(t.TempDir(), "out"))
-			if strings.Contains(string(errb), "panic") || strings.Contains(string(errb), "goroutine ") {
-				t.Fatalf("hbackup panicked:\n%s", errb)
+			var snaps []struct {
+				ID string `json:"id"`
 			}
-			switch name {
-			case "repo-unused-data-missing":
-				// Only unused data is missing: the restore must succeed.
-				if code != 0 {
-					t.Fatalf("restore failed (%d):\n%s%s", code, out, errb)
+			if err := json.Unmarshal(hb.run(t, "snapshots", "--json"), &snaps); err != nil {
+				t.Fatal(err)
+			}
+			broken := 0
+			for _, sn := range snaps {
+				out, errb, code := hb.runErr("restore", sn.ID, "--target", filepath.Join(t.TempDir(), "out"))
+				if strings.Contains(string(errb), "panic") || strings.Contains(string(errb), "goroutine ") {
+					t.Fatalf("hbackup panicked:\n%s", errb)
 				}
-			default:
 				if code == 0 {
-					t.Fatalf("restore of damaged repository succeeded:\n%s", out)
+					continue
 				}
-				if !strings.Contains(string(errb), "not found") && !strings.Contains(string(errb), "does not exist") && !strings.Contains(string(errb), "no such file") {
-					t.Errorf("error does not say what is missing:\n%s", errb)
+				broken++
+				if code != 1 || !(strings.Contains(string(errb), "not found") || strings.Contains(string(errb), "does not exist")) {
+					t.Errorf("restore %s: exit %d; the error does not say what is missing:\n%s%s", sn.ID[:8], code, out, errb)
 				}
+			}
+			if tc.wantBroken && broken == 0 {
+				t.Errorf("every snapshot of a damaged repository restored without error")
+			}
+			if !tc.wantBroken && broken > 0 {
+				t.Errorf("%d snapshots failed although only unused data is missing", broken)
 			}
 		})
 	}
@@ -103,5 +124,47 @@ func TestExitCodes(t *testing.T) {
 	viaFile := &hbackup{repo: repoDir, env: []string{"RESTIC_PASSWORD_FILE=" + filepath.Join(base, "pw")}}
 	if _, errb, code := viaFile.runErr("snapshots"); code != 0 {
 		t.Errorf("RESTIC_PASSWORD_FILE: exit %d\n%s", code, errb)
+	}
+}
+
+// checkIndexAgainstPacks opens a repository with the library and checks
+// that every indexed blob is in its pack's header at the same place.
+func checkIndexAgainstPacks(t *testing.T, repoDir string) {
+	t.Helper()
+	ctx := context.Background()
+	be, err := local.New(repoDir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(ctx, be, "geheim", repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	indexed := 0
+	for packID := range r.Index().Packs() {
+		hdr, err := r.ReadPackHeader(ctx, packID, 0)
+		if err != nil {
+			t.Errorf("pack %v: %v", packID.Str(), err)
+			continue
+		}
+		inHeader := map[repo.PackedBlob]bool{}
+		for _, pb := range hdr {
+			inHeader[pb] = true
+		}
+		r.Index().Each(func(pb repo.PackedBlob) {
+			if pb.PackID == packID {
+				indexed++
+				if !inHeader[pb] {
+					t.Errorf("index entry %+v not in pack header", pb)
+				}
+			}
+		})
+	}
+	if indexed == 0 {
+		t.Error("index lists no blobs")
 	}
 }

@@ -38,7 +38,7 @@ func TestHbackupWritesResticReads(t *testing.T) {
 			}
 			target := filepath.Join(base, "restored")
 			restic.Run(t, "restore", "latest", "--target", target)
-			testutil.CompareTrees(t, src, filepath.Join(target, src), testutil.CompareOptions{
+			compareRestored(t, restic, src, filepath.Join(target, src), testutil.CompareOptions{
 				Owner: info.Chown, Xattrs: info.Xattrs,
 			})
 

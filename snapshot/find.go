@@ -47,6 +47,24 @@ type Filter struct {
 	Paths []string  // each path is exactly one of the snapshot's paths
 }
 
+// String describes the filter for messages.
+func (f Filter) String() string {
+	var parts []string
+	if len(f.Hosts) > 0 {
+		parts = append(parts, fmt.Sprintf("hosts %q", f.Hosts))
+	}
+	if len(f.Tags) > 0 {
+		parts = append(parts, fmt.Sprintf("tags %q", f.Tags))
+	}
+	if len(f.Paths) > 0 {
+		parts = append(parts, fmt.Sprintf("paths %q", f.Paths))
+	}
+	if len(parts) == 0 {
+		return "no filter"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Matches reports whether sn passes the filter.
 func (f Filter) Matches(sn *Snapshot) bool {
 	return sn.HasHostname(f.Hosts) && sn.HasTagList(f.Tags) && sn.HasPaths(f.Paths)
@@ -96,7 +114,7 @@ func findLatest(ctx context.Context, r ListLoader, f Filter) (*Snapshot, error) 
 		}
 	}
 	if best == nil {
-		return nil, fmt.Errorf("latest snapshot (filter %+v): %w", f, ErrNotFound)
+		return nil, fmt.Errorf("latest snapshot (%v): %w", f, ErrNotFound)
 	}
 	return best, nil
 }

@@ -159,6 +159,10 @@ func TestFind(t *testing.T) {
 			t.Errorf("Find(%q): want an invalid-ID error, got %v", bad, err)
 		}
 	}
+	_, err = Find(ctx, m, "latest", Filter{Hosts: []string{"h9"}, Tags: []TagList{{"a", "b"}}})
+	if want := `latest snapshot (hosts ["h9"], tags [["a" "b"]]): not found`; err == nil || err.Error() != want {
+		t.Errorf("latest error %q, want %q", err, want)
+	}
 	if _, err := Find(ctx, newMemRepo(), "latest", Filter{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("latest in empty repo: %v", err)
 	}

@@ -78,8 +78,6 @@ func TestFixtureFilesComplete(t *testing.T) {
 	}
 }
 
-var packName = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // countFiles counts regular files directly in dir.
 func countFiles(t *testing.T, dir string) int {
 	t.Helper()
@@ -99,6 +97,7 @@ func countFiles(t *testing.T, dir string) int {
 // countPacks counts data/xx/<id> files and checks the default layout.
 func countPacks(t *testing.T, repo string) int {
 	t.Helper()
+	packName := regexp.MustCompile(`^[0-9a-f]{64}$`)
 	n := 0
 	err := filepath.WalkDir(filepath.Join(repo, "data"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -183,6 +182,16 @@ func TestFixtureTreeShapes(t *testing.T) {
 	})
 }
 
+// fixtureRestic extracts the named repository fixture and returns the
+// extraction directory and a Restic for its repo/. The restic check comes
+// first so a skip does not extract anything.
+func fixtureRestic(t *testing.T, name string) (string, *Restic) {
+	t.Helper()
+	RequireBinary(t, "restic")
+	dir := Fixture(t, name)
+	return dir, NewRestic(t, filepath.Join(dir, "repo"), fixturePassword)
+}
+
 type resticSnapshot struct {
 	Time     time.Time `json:"time"`
 	Hostname string    `json:"hostname"`
@@ -193,7 +202,7 @@ type resticSnapshot struct {
 // TestFixtureSmallRepoOpens is the basic check that the real restic reads
 // a fixture repository with the documented password.
 func TestFixtureSmallRepoOpens(t *testing.T) {
-	r := NewRestic(t, filepath.Join(Fixture(t, "small-repo"), "repo"), fixturePassword)
+	_, r := fixtureRestic(t, "small-repo")
 	var snaps []resticSnapshot
 	r.RunJSON(t, &snaps, "snapshots")
 	if len(snaps) != 4 {
@@ -202,11 +211,11 @@ func TestFixtureSmallRepoOpens(t *testing.T) {
 }
 
 func TestFixtureResticCheck(t *testing.T) {
-	RequireBinary(t, "restic") // fail or skip once, not per repository
+	RequireBinary(t, "restic") // skip or fail once, not per repository
 	for name, want := range fixtureRepos() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r := NewRestic(t, filepath.Join(Fixture(t, name), "repo"), fixturePassword)
+			_, r := fixtureRestic(t, name)
 			var cfg struct{ Version int }
 			if err := json.Unmarshal(r.Run(t, "cat", "config"), &cfg); err != nil || cfg.Version != want.version {
 				t.Errorf("config version %d (%v), want %d", cfg.Version, err, want.version)
@@ -228,7 +237,7 @@ func TestFixtureResticCheck(t *testing.T) {
 // TestFixtureSameTimestamps pins down what "identical timestamps" means:
 // the three snapshots share the second, not the nanoseconds.
 func TestFixtureSameTimestamps(t *testing.T) {
-	r := NewRestic(t, filepath.Join(Fixture(t, "repo-same-timestamps"), "repo"), fixturePassword)
+	_, r := fixtureRestic(t, "repo-same-timestamps")
 	var snaps []resticSnapshot
 	r.RunJSON(t, &snaps, "snapshots")
 	if len(snaps) != 3 {
@@ -246,8 +255,7 @@ func TestFixtureSameTimestamps(t *testing.T) {
 // GNU tar format cannot hold (nanoseconds, xattrs), so mtimes are compared
 // to the second and those two are checked on the restored side only.
 func TestFixtureV2RestoresSrc(t *testing.T) {
-	dir := Fixture(t, "restic-0.19.1-v2")
-	r := NewRestic(t, filepath.Join(dir, "repo"), fixturePassword)
+	dir, r := fixtureRestic(t, "restic-0.19.1-v2")
 	var snaps []resticSnapshot
 	r.RunJSON(t, &snaps, "snapshots")
 	if len(snaps) != 2 {

@@ -37,7 +37,9 @@ const TreeBaseTime = "2021-03-04T05:06:07.123456789Z"
 // content, a sparse file, nested and empty directories, all kinds of
 // symlinks, hardlink pairs and triples, awkward names, xattrs, special mode
 // bits, foreign owners (root only), optionally a fifo and device nodes, and
-// explicit nanosecond mtimes on everything including symlinks and dir.
+// explicit nanosecond mtimes on everything, symlinks and directories too.
+// It fails the test if an entry cannot be made, except for the cases that
+// TreeInfo reports as optional.
 func MakeTestTree(t testing.TB, dir string, opt TreeOptions) TreeInfo {
 	t.Helper()
 	b := &treeBuilder{t: t, root: dir, opt: opt, info: TreeInfo{Root: dir}}

@@ -67,7 +67,7 @@ func (rs *restorer) restorePack(ctx context.Context, pj *packJob) error {
 	}
 	w := &packWriter{rs: rs}
 	err := rs.streamPack(ctx, pj, list, todo, w)
-	if cerr := w.closeAll(); err == nil {
+	if cerr := w.closeAll(ctx); err == nil {
 		err = cerr
 	}
 	return err
@@ -84,7 +84,7 @@ func (rs *restorer) streamPack(ctx context.Context, pj *packJob, list []repo.Pac
 		if err != nil {
 			abort = w.blobFailed(ctx, bj, err)
 		} else {
-			abort = w.writeBlob(bj, plain)
+			abort = w.writeBlob(ctx, bj, plain)
 		}
 		return abort
 	})
@@ -110,12 +110,12 @@ func (rs *restorer) streamPack(ctx context.Context, pj *packJob, list []repo.Pac
 
 // fileFailed reports the first error of a file through OnError and marks
 // it failed, so later errors of the same file are not reported again.
-func (rs *restorer) fileFailed(job *fileJob, err error) error {
+func (rs *restorer) fileFailed(ctx context.Context, job *fileJob, err error) error {
 	if job.failed.Swap(true) {
 		rs.log.Debug("restore: further error", "path", job.path, "err", err)
 		return nil
 	}
-	return rs.fail(job.path, err)
+	return rs.fail(ctx, job.path, err)
 }
 
 // packWriter writes the blobs of one pack. It keeps a few files open,
@@ -132,7 +132,7 @@ type openFile struct {
 
 // writeBlob writes plain to every use of bj. The returned error aborts
 // the restore; a file's own errors go through OnError.
-func (w *packWriter) writeBlob(bj *blobJob, plain []byte) error {
+func (w *packWriter) writeBlob(ctx context.Context, bj *blobJob, plain []byte) error {
 	rs := w.rs
 	hole := rs.opts.Sparse && allZero(plain) // the file already reads as zeros there
 	for _, u := range bj.uses {
@@ -140,7 +140,7 @@ func (w *packWriter) writeBlob(bj *blobJob, plain []byte) error {
 			continue
 		}
 		if !hole {
-			if ok, err := w.write(u.file, plain, u.offset); !ok || err != nil {
+			if ok, err := w.write(ctx, u.file, plain, u.offset); !ok || err != nil {
 				if err != nil {
 					return err
 				}
@@ -150,7 +150,7 @@ func (w *packWriter) writeBlob(bj *blobJob, plain []byte) error {
 		rs.opts.Progress.Bytes.Add(uint64(len(plain)))
 		if u.file.pending.Add(-1) == 0 {
 			rs.opts.Progress.Files.Add(1)
-			if err := w.release(u.file); err != nil {
+			if err := w.release(ctx, u.file); err != nil {
 				return err
 			}
 		}
@@ -166,7 +166,7 @@ func (w *packWriter) blobFailed(ctx context.Context, bj *blobJob, err error) err
 		plain, lerr := rs.repo.LoadBlob(ctx, repo.DataBlob, bj.pb.ID, nil)
 		if lerr == nil {
 			rs.log.Info("restore: used another copy of a damaged blob", "blob", bj.pb.ID.Str(), "err", err)
-			return w.writeBlob(bj, plain)
+			return w.writeBlob(ctx, bj, plain)
 		}
 		err = lerr
 	}
@@ -174,7 +174,7 @@ func (w *packWriter) blobFailed(ctx context.Context, bj *blobJob, err error) err
 		return ctx.Err()
 	}
 	for _, u := range bj.uses {
-		if ferr := rs.fileFailed(u.file, fmt.Errorf("restore %s at offset %d: %w", u.file.path, u.offset, err)); ferr != nil {
+		if ferr := rs.fileFailed(ctx, u.file, fmt.Errorf("restore %s at offset %d: %w", u.file.path, u.offset, err)); ferr != nil {
 			return ferr
 		}
 	}
@@ -184,11 +184,11 @@ func (w *packWriter) blobFailed(ctx context.Context, bj *blobJob, err error) err
 // write writes p at off in job's file, opening it if needed. ok reports
 // success; errors of the file go through OnError, and the returned error
 // aborts the restore.
-func (w *packWriter) write(job *fileJob, p []byte, off int64) (ok bool, abort error) {
+func (w *packWriter) write(ctx context.Context, job *fileJob, p []byte, off int64) (ok bool, abort error) {
 	f := w.lookup(job)
 	if f == nil {
 		if len(w.open) >= maxOpenPerPack {
-			if err := w.close(0); err != nil {
+			if err := w.close(ctx, 0); err != nil {
 				return false, err
 			}
 		}
@@ -196,12 +196,12 @@ func (w *packWriter) write(job *fileJob, p []byte, off int64) (ok bool, abort er
 		// that replaced it since.
 		var err error
 		if f, err = os.OpenFile(job.path, os.O_WRONLY|syscall.O_NOFOLLOW, 0); err != nil {
-			return false, w.rs.fileFailed(job, err)
+			return false, w.rs.fileFailed(ctx, job, err)
 		}
 		w.open = append(w.open, openFile{job: job, f: f})
 	}
 	if _, err := f.WriteAt(p, off); err != nil {
-		return false, w.rs.fileFailed(job, err)
+		return false, w.rs.fileFailed(ctx, job, err)
 	}
 	return true, nil
 }
@@ -219,10 +219,10 @@ func (w *packWriter) lookup(job *fileJob) *os.File {
 }
 
 // release closes job's file if it is open.
-func (w *packWriter) release(job *fileJob) error {
+func (w *packWriter) release(ctx context.Context, job *fileJob) error {
 	for i, of := range w.open {
 		if of.job == job {
-			return w.close(i)
+			return w.close(ctx, i)
 		}
 	}
 	return nil
@@ -230,19 +230,19 @@ func (w *packWriter) release(job *fileJob) error {
 
 // close closes the i-th open file. A close error (late write errors on
 // some file systems) fails that file.
-func (w *packWriter) close(i int) error {
+func (w *packWriter) close(ctx context.Context, i int) error {
 	of := w.open[i]
 	w.open = slices.Delete(w.open, i, i+1)
 	if err := of.f.Close(); err != nil {
-		return w.rs.fileFailed(of.job, err)
+		return w.rs.fileFailed(ctx, of.job, err)
 	}
 	return nil
 }
 
-func (w *packWriter) closeAll() error {
+func (w *packWriter) closeAll(ctx context.Context) error {
 	var first error
 	for len(w.open) > 0 {
-		if err := w.close(len(w.open) - 1); err != nil && first == nil {
+		if err := w.close(ctx, len(w.open)-1); err != nil && first == nil {
 			first = err
 		}
 	}

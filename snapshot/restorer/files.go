@@ -1,6 +1,7 @@
 package restorer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,10 +43,10 @@ func hardlinkKey(n *snapshot.Node) (inodeKey, bool) {
 
 // planFile creates the file at path (or a hardlink to an already restored
 // file of the same inode) and records which blobs go where.
-func (rs *restorer) planFile(d *dirState, n *snapshot.Node, path string) error {
+func (rs *restorer) planFile(ctx context.Context, d *dirState, n *snapshot.Node, path string) error {
 	key, isLink := hardlinkKey(n)
 	if first := rs.links[key]; isLink && first != nil {
-		if ok, err := rs.ensureDir(d); !ok || err != nil {
+		if ok, err := rs.ensureDir(ctx, d); !ok || err != nil {
 			return err
 		}
 		err := clearPath(path, false)
@@ -64,9 +65,9 @@ func (rs *restorer) planFile(d *dirState, n *snapshot.Node, path string) error {
 
 	pbs, err := rs.lookupContent(n)
 	if err != nil {
-		return rs.fail(path, fmt.Errorf("restore %s: %w", path, err))
+		return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
 	}
-	if ok, err := rs.ensureDir(d); !ok || err != nil {
+	if ok, err := rs.ensureDir(ctx, d); !ok || err != nil {
 		return err
 	}
 	job := &fileJob{path: path, node: n, blobs: make([]blobRef, len(pbs))}
@@ -78,7 +79,7 @@ func (rs *restorer) planFile(d *dirState, n *snapshot.Node, path string) error {
 		rs.log.Warn("restore: node size differs from its content", "path", path, "size", n.Size, "content", job.size)
 	}
 	if err := createFile(path, job.size, !rs.opts.Sparse); err != nil {
-		return rs.fail(path, fmt.Errorf("restore %s: %w", path, err))
+		return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
 	}
 
 	rs.files = append(rs.files, job)

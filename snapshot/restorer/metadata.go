@@ -17,7 +17,7 @@ func (rs *restorer) restoreMetadata(ctx context.Context) error {
 			return err
 		}
 		if err := n.RestoreMetadata(path, opts); err != nil {
-			return rs.fail(path, err)
+			return rs.fail(ctx, path, err)
 		}
 		return nil
 	}

@@ -50,14 +50,14 @@ func (rs *restorer) plan(ctx context.Context, tree repo.ID) error {
 func (rs *restorer) walk(ctx context.Context, d *dirState, id repo.ID, item string) error {
 	tree, err := snapshot.LoadTree(ctx, rs.repo, id)
 	if err != nil {
-		return rs.fail(d.path, fmt.Errorf("restore %s: %w", d.path, err))
+		return rs.fail(ctx, d.path, fmt.Errorf("restore %s: %w", d.path, err))
 	}
 	for _, n := range tree.Nodes {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := checkName(n.Name); err != nil {
-			if err := rs.fail(d.path, fmt.Errorf("restore %s: %w", d.path, err)); err != nil {
+			if err := rs.fail(ctx, d.path, fmt.Errorf("restore %s: %w", d.path, err)); err != nil {
 				return err
 			}
 			continue
@@ -69,7 +69,7 @@ func (rs *restorer) walk(ctx context.Context, d *dirState, id repo.ID, item stri
 		case isDir:
 			err = rs.walkDir(ctx, d, n, path, childItem, selected, childMayBeSelected)
 		case selected:
-			err = rs.restoreItem(d, n, path)
+			err = rs.restoreItem(ctx, d, n, path)
 		}
 		if err != nil {
 			return err
@@ -83,11 +83,11 @@ func (rs *restorer) walkDir(ctx context.Context, parent *dirState, n *snapshot.N
 		return nil
 	}
 	if n.Subtree == nil || n.Subtree.IsNull() {
-		return rs.fail(path, fmt.Errorf("restore %s: directory node has no subtree", path))
+		return rs.fail(ctx, path, fmt.Errorf("restore %s: directory node has no subtree", path))
 	}
 	d := &dirState{parent: parent, path: path, node: n}
 	if selected {
-		if ok, err := rs.ensureDir(d); !ok || err != nil {
+		if ok, err := rs.ensureDir(ctx, d); !ok || err != nil {
 			return err
 		}
 	}
@@ -99,14 +99,14 @@ func (rs *restorer) walkDir(ctx context.Context, parent *dirState, n *snapshot.N
 
 // ensureDir creates d and any missing parents. It returns false when d
 // cannot be created and the error was skipped through OnError.
-func (rs *restorer) ensureDir(d *dirState) (bool, error) {
+func (rs *restorer) ensureDir(ctx context.Context, d *dirState) (bool, error) {
 	switch {
 	case d.created:
 		return true, nil
 	case d.failed:
 		return false, nil
 	}
-	if ok, err := rs.ensureDir(d.parent); !ok || err != nil {
+	if ok, err := rs.ensureDir(ctx, d.parent); !ok || err != nil {
 		d.failed = true
 		return false, err
 	}
@@ -116,7 +116,7 @@ func (rs *restorer) ensureDir(d *dirState) (bool, error) {
 	}
 	if err != nil {
 		d.failed = true
-		return false, rs.fail(d.path, fmt.Errorf("restore %s: %w", d.path, err))
+		return false, rs.fail(ctx, d.path, fmt.Errorf("restore %s: %w", d.path, err))
 	}
 	d.created = true
 	rs.dirs = append(rs.dirs, created{path: d.path, node: d.node})
@@ -125,16 +125,16 @@ func (rs *restorer) ensureDir(d *dirState) (bool, error) {
 }
 
 // restoreItem creates a selected non-directory node in directory d.
-func (rs *restorer) restoreItem(d *dirState, n *snapshot.Node, path string) error {
+func (rs *restorer) restoreItem(ctx context.Context, d *dirState, n *snapshot.Node, path string) error {
 	switch n.Type {
 	case snapshot.NodeTypeFile:
-		return rs.planFile(d, n, path)
+		return rs.planFile(ctx, d, n, path)
 	case snapshot.NodeTypeSocket:
 		// A socket cannot be restored meaningfully; restic skips it too.
 		rs.log.Debug("restore: skipping socket", "path", path)
 		return nil
 	}
-	if ok, err := rs.ensureDir(d); !ok || err != nil {
+	if ok, err := rs.ensureDir(ctx, d); !ok || err != nil {
 		return err
 	}
 	err := clearPath(path, false)
@@ -142,7 +142,7 @@ func (rs *restorer) restoreItem(d *dirState, n *snapshot.Node, path string) erro
 		err = n.CreateAt(path)
 	}
 	if err != nil {
-		return rs.fail(path, fmt.Errorf("restore %s: %w", path, err))
+		return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
 	}
 	rs.specials = append(rs.specials, created{path: path, node: n})
 	rs.nOthers.Add(1)

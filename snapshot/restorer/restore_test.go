@@ -245,8 +245,8 @@ func TestRestoreModesAndTimes(t *testing.T) {
 	if got := time.Unix(sys.Atim.Unix()); !got.Equal(at(11)) {
 		t.Errorf("file: atime %s, want %s", got, at(11))
 	}
-	if st.Dirs != 6 {
-		t.Errorf("Dirs = %d, want 6", st.Dirs)
+	if st.Dirs != 5 {
+		t.Errorf("Dirs = %d, want 5", st.Dirs)
 	}
 }
 

@@ -17,7 +17,6 @@ package restorer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -110,9 +109,9 @@ type restorer struct {
 	packs    map[repo.ID]*packJob // the same blobs grouped by pack
 	links    map[inodeKey]*fileJob
 
-	errMu                                     sync.Mutex // serializes OnError calls
-	nFiles, nDirs, nOthers, nBytes, nVerified atomic.Uint64
-	nErrors                                   atomic.Int64
+	errMu                     sync.Mutex // serializes OnError calls
+	nDirs, nOthers, nVerified atomic.Uint64
+	nErrors                   atomic.Int64
 }
 
 // created is a non-file item the plan made, waiting for its metadata.
@@ -185,9 +184,10 @@ func (rs *restorer) stats() *Stats {
 
 // fail hands a per-item error to OnError. It returns nil when the restore
 // should skip the item and go on, and the error that aborts it otherwise.
-func (rs *restorer) fail(path string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err // not the item's fault: never skipped
+// Once ctx is done, errors are the cancellation's, not the item's.
+func (rs *restorer) fail(ctx context.Context, path string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
 	}
 	if rs.opts.OnError == nil {
 		return err

@@ -29,7 +29,7 @@ func (rs *restorer) verifyAll(ctx context.Context) error {
 			for job := range jobs {
 				var err error
 				if buf, err = verifyFile(job.path, job.blobs, buf); err != nil {
-					if err := rs.fileFailed(job, err); err != nil {
+					if err := rs.fileFailed(gctx, job, err); err != nil {
 						return err
 					}
 					continue
