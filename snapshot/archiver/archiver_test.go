@@ -1,0 +1,357 @@
+package archiver_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/mem"
+	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/filter"
+	"github.com/hbackup/hbackup/internal/testutil"
+	"github.com/hbackup/hbackup/repo"
+	"github.com/hbackup/hbackup/snapshot"
+	"github.com/hbackup/hbackup/snapshot/archiver"
+)
+
+func newRepo(t *testing.T) (*repo.Repository, backend.Backend) {
+	t.Helper()
+	be := mem.New()
+	r, err := repo.Init(context.Background(), be, "pw", repo.InitOptions{KDF: crypto.Params{N: 1024, R: 8, P: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, be
+}
+
+// paths lists every path in the snapshot below the given prefix.
+func paths(t *testing.T, r *repo.Repository, tree repo.ID, prefix string) []string {
+	t.Helper()
+	var out []string
+	var walk func(id repo.ID, p string)
+	walk = func(id repo.ID, p string) {
+		tr, err := snapshot.LoadTree(context.Background(), r, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range tr.Nodes {
+			np := p + "/" + n.Name
+			if strings.HasPrefix(np, prefix) && np != prefix {
+				out = append(out, strings.TrimPrefix(np, prefix))
+			}
+			if n.Subtree != nil {
+				walk(*n.Subtree, np)
+			}
+		}
+	}
+	walk(tree, "")
+	sort.Strings(out)
+	return out
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExcludes(t *testing.T) {
+	src := t.TempDir()
+	write(t, filepath.Join(src, "keep.txt"), "k")
+	write(t, filepath.Join(src, "skip.log"), "s")
+	write(t, filepath.Join(src, "cache", "CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55\n")
+	write(t, filepath.Join(src, "cache", "blob"), "b")
+	write(t, filepath.Join(src, "sub", "deep.log"), "d")
+	ex, err := filter.NewExcluder(filter.ExcludeOptions{Excludes: []string{"*.log"}, ExcludeCaches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := newRepo(t)
+	res, err := archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src}, Excluder: ex, Excludes: []string{"*.log"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(paths(t, r, *res.Snapshot.Tree, src), " ")
+	want := "/cache /cache/CACHEDIR.TAG /keep.txt /sub"
+	if got != want {
+		t.Fatalf("backed up %q, want %q", got, want)
+	}
+	if strings.Join(res.Snapshot.Excludes, ",") != "*.log" {
+		t.Fatalf("excludes recorded: %v", res.Snapshot.Excludes)
+	}
+}
+
+func TestParentAndChangeDetection(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	write(t, filepath.Join(src, "a"), "aaa")
+	write(t, filepath.Join(src, "b"), "bbb")
+	write(t, filepath.Join(src, "d", "c"), "ccc")
+	r, _ := newRepo(t)
+	first, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := first.Summary; s.FilesNew != 3 || s.DirsNew == 0 {
+		t.Fatalf("first backup summary %+v", s)
+	}
+	// Reload the snapshot so it carries its ID, as a parent found in the
+	// repository does.
+	parent, err := snapshot.Load(ctx, r, first.SnapshotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	write(t, filepath.Join(src, "a"), "aaaa")                        // content and size
+	if err := os.Chmod(filepath.Join(src, "b"), 0o600); err != nil { // ctime only
+		t.Fatal(err)
+	}
+	second, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}, Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := second.Summary
+	if s.FilesChanged != 2 || s.FilesUnmodified != 1 || s.FilesNew != 0 {
+		t.Fatalf("second backup: %+v, want 2 changed (size, ctime), 1 unmodified", s)
+	}
+	if s.DataBlobs != 1 {
+		t.Fatalf("second backup stored %d data blobs, want 1 (only a's new content)", s.DataBlobs)
+	}
+	if second.Snapshot.Parent == nil || *second.Snapshot.Parent != first.SnapshotID {
+		t.Fatalf("parent not recorded: %v", second.Snapshot.Parent)
+	}
+	// With --ignore-ctime the chmod alone does not make b changed.
+	if err := os.Chmod(filepath.Join(src, "b"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parent2, _ := snapshot.Load(ctx, r, second.SnapshotID)
+	third, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}, Parent: parent2, IgnoreCtime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Summary.FilesUnmodified != 3 {
+		t.Fatalf("--ignore-ctime: %+v", third.Summary)
+	}
+	// The reused node still gets fresh metadata (mode) from lstat.
+	tr, _ := snapshot.FindSubtree(ctx, r, *third.Snapshot.Tree, src)
+	tree, _ := snapshot.LoadTree(ctx, r, tr)
+	if m := tree.Find("b").Mode.Perm(); m != 0o644 {
+		t.Fatalf("reused node has mode %o, want 644", m)
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	write(t, filepath.Join(src, "f"), strings.Repeat("x", 100000))
+	r, be := newRepo(t)
+	res, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.DataBlobs != 1 || res.Summary.FilesNew != 1 {
+		t.Fatalf("dry run summary: %+v", res.Summary)
+	}
+	for _, ft := range []backend.FileType{backend.PackFile, backend.IndexFile, backend.SnapshotFile} {
+		n := 0
+		_ = be.List(ctx, ft, func(backend.FileInfo) error { n++; return nil })
+		if n != 0 {
+			t.Fatalf("dry run wrote %d %v files", n, ft)
+		}
+	}
+}
+
+func TestUnreadableFileIsSkipped(t *testing.T) {
+	if testutil.IsRoot() {
+		// Root reads mode-0000 files; drop to an unprivileged user for
+		// this test by running it in a child process.
+		runAsNobody(t, "TestUnreadableFileIsSkipped")
+		return
+	}
+	src, err := os.MkdirTemp(os.Getenv("HBACKUP_TEST_TMP"), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(src, "ok"), "fine")
+	write(t, filepath.Join(src, "secret"), "hidden")
+	if err := os.Chmod(filepath.Join(src, "secret"), 0); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(src, "closed", "inner"), "x")
+	if err := os.Chmod(filepath.Join(src, "closed"), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Join(src, "closed"), 0o755)
+	r, _ := newRepo(t)
+	var mu sync.Mutex
+	var failed []string
+	res, err := archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src},
+		OnError: func(path string, err error) error {
+			mu.Lock()
+			defer mu.Unlock()
+			failed = append(failed, filepath.Base(path))
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(failed)
+	if strings.Join(failed, ",") != "closed,secret" || res.Errors != 2 {
+		t.Fatalf("errors reported for %v (count %d), want closed and secret", failed, res.Errors)
+	}
+	if got := strings.Join(paths(t, r, *res.Snapshot.Tree, src), " "); got != "/ok" {
+		t.Fatalf("snapshot holds %q, want only /ok", got)
+	}
+	// Without OnError the first unreadable item aborts the backup.
+	if _, err := archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src}}); err == nil {
+		t.Fatal("backup without OnError succeeded despite unreadable files")
+	}
+}
+
+// runAsNobody re-runs one test of this package's test binary as uid 65534.
+func runAsNobody(t *testing.T, name string) {
+	t.Helper()
+	setpriv := testutil.RequireBinary(t, "setpriv")
+	// t.TempDir's parent is private to root, so use a directory nobody
+	// can enter.
+	tmp, err := os.MkdirTemp("", "hbackup-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	if err := os.Chmod(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test binary lives in a root-only temp dir: copy it somewhere
+	// nobody can execute it.
+	bin := filepath.Join(tmp, "archiver.test")
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-test.run", "^"+name+"$", "-test.v")
+	cmd.Env = append(os.Environ(), "HBACKUP_TEST_TMP="+tmp, "TMPDIR="+tmp, "HOME="+tmp, "GOCACHE="+tmp)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+name) {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
+
+func TestRelativePathsAndSnapshotFields(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	write(t, filepath.Join(base, "data", "sub", "f"), "x")
+	t.Chdir(base)
+	r, _ := newRepo(t)
+	res, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{"data/sub"}, Host: "h1", Tags: []string{"t1"},
+		Time: time.Date(2024, 2, 3, 4, 5, 6, 7, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn := res.Snapshot
+	if len(sn.Paths) != 1 || sn.Paths[0] != filepath.Join(base, "data", "sub") {
+		t.Fatalf("paths %v", sn.Paths)
+	}
+	// The tree is rooted at the path as given, as restic does.
+	if got := strings.Join(paths(t, r, *sn.Tree, ""), " "); got != "/data /data/sub /data/sub/f" {
+		t.Fatalf("tree %q", got)
+	}
+	loaded, err := snapshot.Load(ctx, r, res.SnapshotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Hostname != "h1" || loaded.Tags[0] != "t1" || !loaded.Time.Equal(sn.Time) || loaded.Summary == nil || loaded.ProgramVersion != "" {
+		t.Fatalf("loaded snapshot %+v", loaded)
+	}
+}
+
+func TestCancelledBackupLeavesConsistentRepository(t *testing.T) {
+	src := t.TempDir()
+	for i := 0; i < 20; i++ {
+		testutil.WriteRandomFile(t, filepath.Join(src, "f"+string(rune('a'+i))), 2<<20, int64(i))
+	}
+	r, be := newRepo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	prog := &archiver.Progress{}
+	go func() {
+		for prog.Bytes.Load() < 10<<20 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}, Progress: prog, ReadConcurrency: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled backup returned %v", err)
+	}
+	// No snapshot was written; whatever was indexed points at packs that
+	// exist.
+	n := 0
+	_ = be.List(context.Background(), backend.SnapshotFile, func(backend.FileInfo) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("cancelled backup wrote %d snapshots", n)
+	}
+	if err := r.SaveIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := repo.Open(context.Background(), be, "pw", repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.LoadIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for id := range r2.Index().Packs() {
+		if _, err := r2.ReadPackHeader(context.Background(), id, 0); err != nil {
+			t.Fatalf("indexed pack %v: %v", id.Str(), err)
+		}
+	}
+}
+
+func TestOneFileSystemKeepsMountPointEmpty(t *testing.T) {
+	testutil.RequireRoot(t)
+	src := t.TempDir()
+	write(t, filepath.Join(src, "a"), "a")
+	mnt := filepath.Join(src, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount tmpfs here: %v %s", err, out)
+	}
+	defer exec.Command("umount", mnt).Run()
+	write(t, filepath.Join(mnt, "inside"), "other fs")
+	r, _ := newRepo(t)
+	res, err := archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src}, OneFileSystem: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(paths(t, r, *res.Snapshot.Tree, src), " "); got != "/a /mnt" {
+		t.Fatalf("one-file-system backed up %q, want /a and the empty mount point", got)
+	}
+	res, err = archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(paths(t, r, *res.Snapshot.Tree, src), " "); got != "/a /mnt /mnt/inside" {
+		t.Fatalf("without one-file-system: %q", got)
+	}
+}
