@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +99,7 @@ func Find(ctx context.Context, r ListLoader, s string, f Filter) (*Snapshot, err
 	case 1:
 		return Load(ctx, r, match[0])
 	}
+	slices.SortFunc(match, func(a, b repo.ID) int { return slices.Compare(a[:], b[:]) })
 	return nil, fmt.Errorf("snapshot %q matches %d snapshots (%s, %s, ...): %w",
 		s, len(match), match[0].Str(), match[1].Str(), ErrAmbiguous)
 }
