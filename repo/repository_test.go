@@ -290,3 +290,35 @@ func TestFindID(t *testing.T) {
 		t.Fatalf("FindID of unknown prefix: %v", err)
 	}
 }
+
+// TestPackOrderDoesNotFollowFileOrder checks the chunking-attack
+// mitigation (restic 0.18, #5291): consecutive blobs go to one of two open
+// packers at random, so a pack does not hold a file's chunks in order.
+func TestPackOrderDoesNotFollowFileOrder(t *testing.T) {
+	ctx := context.Background()
+	r := initRepo(t, mem.New(), 2, repo.Options{Compression: repo.CompressionOff, PackSize: repo.MinPackSize})
+	var order []repo.ID
+	for i := 0; i < 64; i++ {
+		id, _, err := r.SaveBlob(ctx, repo.DataBlob, randomBytes(uint64(1000+i), 512<<10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, id)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// With one packer, blob i and i+1 would always share a pack except at
+	// pack boundaries (every 8th). Count how often they do not.
+	split := 0
+	for i := 0; i+1 < len(order); i++ {
+		a := r.Index().Lookup(repo.BlobHandle{ID: order[i], Type: repo.DataBlob})[0]
+		b := r.Index().Lookup(repo.BlobHandle{ID: order[i+1], Type: repo.DataBlob})[0]
+		if a.PackID != b.PackID {
+			split++
+		}
+	}
+	if split <= 63/8+1 {
+		t.Fatalf("consecutive blobs were split across packs only %d times: packs follow file order", split)
+	}
+}

@@ -82,13 +82,13 @@ func TestNodeFromFileInfo(t *testing.T) {
 	if !n.ModTime.Equal(mtime) || !n.AccessTime.Equal(mtime) {
 		t.Errorf("times: mtime %v atime %v, want %v for both", n.ModTime, n.AccessTime, mtime)
 	}
-	if !n.ChangeTime.Equal(time.Unix(st.Ctim.Sec, st.Ctim.Nsec)) {
+	if !n.ChangeTime.Equal(time.Unix(st.Ctim.Unix())) {
 		t.Errorf("ctime %v", n.ChangeTime)
 	}
 	if n.UID != uint32(os.Getuid()) || n.GID != uint32(os.Getgid()) || n.User != wantUser {
 		t.Errorf("owner %d:%d %q, want user %q", n.UID, n.GID, n.User, wantUser)
 	}
-	if n.Inode != st.Ino || n.DeviceID != st.Dev || n.Links != 2 || n.Size != 0 {
+	if n.Inode != uint64(st.Ino) || n.DeviceID != uint64(st.Dev) || n.Links != 2 || n.Size != 0 {
 		t.Errorf("inode %d dev %d links %d size %d", n.Inode, n.DeviceID, n.Links, n.Size)
 	}
 	if n.Content == nil || len(n.Content) != 0 || n.Subtree != nil || n.LinkTarget != "" || n.Device != 0 {
@@ -137,7 +137,7 @@ func TestNodeFromFileInfoDevice(t *testing.T) {
 	if n.Type != NodeTypeCharDev || n.Mode&(os.ModeDevice|os.ModeCharDevice) != os.ModeDevice|os.ModeCharDevice {
 		t.Fatalf("/dev/null: %+v", n)
 	}
-	if n.Device != st.Rdev || n.Device == 0 || n.Links != uint64(st.Nlink) {
+	if n.Device != uint64(st.Rdev) || n.Device == 0 || n.Links != uint64(st.Nlink) {
 		t.Fatalf("/dev/null device %d links %d", n.Device, n.Links)
 	}
 }

@@ -121,7 +121,9 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 		parentTree = opts.Parent.Tree
 	}
 	treeID, err := a.saveVirtualDir(gctx, root, parentTree)
-	if werr := g.Wait(); err == nil {
+	// A failed worker cancels gctx, so the walk may report only the
+	// cancellation: the worker's error is the real cause.
+	if werr := g.Wait(); werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		err = werr
 	}
 	if err != nil {

@@ -355,3 +355,47 @@ func TestOneFileSystemKeepsMountPointEmpty(t *testing.T) {
 		t.Fatalf("without one-file-system: %q", got)
 	}
 }
+
+// failingBackend refuses to store packs, like a full disk.
+type failingBackend struct {
+	backend.Backend
+}
+
+var errDiskFull = errors.New("disk full (test)")
+
+func (f failingBackend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
+	if h.Type == backend.PackFile {
+		return errDiskFull
+	}
+	return f.Backend.Save(ctx, h, rd)
+}
+
+// TestRepositoryErrorsAreNotSkipped: a failure to write the repository
+// aborts the backup even when OnError skips unreadable files; it must
+// never produce a snapshot that silently lacks files.
+func TestRepositoryErrorsAreNotSkipped(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	for i := 0; i < 4; i++ {
+		testutil.WriteRandomFile(t, filepath.Join(src, "f"+string(rune('a'+i))), 5<<20, int64(i))
+	}
+	be := failingBackend{mem.New()}
+	r, err := repo.Init(ctx, be, "pw", repo.InitOptions{KDF: crypto.Params{N: 1024, R: 8, P: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	_, err = archiver.Backup(ctx, r, archiver.Options{Paths: []string{src},
+		OnError: func(string, error) error { skipped++; return nil }})
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("backup returned %v, want the repository error", err)
+	}
+	if skipped != 0 {
+		t.Fatalf("%d repository errors were treated as unreadable files", skipped)
+	}
+	n := 0
+	_ = be.List(ctx, backend.SnapshotFile, func(backend.FileInfo) error { n++; return nil })
+	if n != 0 {
+		t.Fatal("a snapshot was written")
+	}
+}

@@ -48,7 +48,7 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		id := repo.Hash(data)
 		known, packed, err := a.saveBlob(ctx, repo.DataBlob, id, data)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, repositoryError{err}
 		}
 		if !known {
 			a.progress.DataBlobs.Add(1)
@@ -61,3 +61,10 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 	}
 	return content, size, nil
 }
+
+// repositoryError marks a failure to write to the repository. Unlike a
+// source file that cannot be read, it is never skipped: the backup stops.
+type repositoryError struct{ err error }
+
+func (e repositoryError) Error() string { return e.err.Error() }
+func (e repositoryError) Unwrap() error { return e.err }

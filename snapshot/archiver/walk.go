@@ -192,6 +192,9 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				if errors.As(err, new(repositoryError)) {
+					return err
+				}
 				if ferr := a.fail(path, err); ferr != nil {
 					return ferr
 				}
@@ -206,7 +209,7 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 		a.progress.Dirs.Add(1)
 		id, err := a.saveDir(ctx, path, parentSubtree(pnode))
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, errAbort) {
+			if ctx.Err() != nil || errors.Is(err, errAbort) || errors.As(err, new(repositoryError)) {
 				return nil, err
 			}
 			var pe *os.PathError
@@ -301,7 +304,7 @@ func (a *archiver) saveTreeBlob(ctx context.Context, tree *snapshot.Tree) (repo.
 	id := repo.Hash(data)
 	known, size, err := a.saveBlob(ctx, repo.TreeBlob, id, data)
 	if err != nil {
-		return repo.ID{}, err
+		return repo.ID{}, repositoryError{err}
 	}
 	if !known {
 		a.progress.TreeBlobs.Add(1)
