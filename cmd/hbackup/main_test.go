@@ -176,3 +176,83 @@ func TestInitBackupSnapshotsInProcess(t *testing.T) {
 		t.Fatalf("wrong password: %d %s", code, errb)
 	}
 }
+
+func TestCatAndCopyChunkerParams(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	_ = os.MkdirAll(filepath.Join(src, "sub"), 0o755)
+	_ = os.WriteFile(filepath.Join(src, "sub", "f"), []byte("cat me"), 0o644)
+	repoA := filepath.Join(dir, "a")
+	env := map[string]string{"RESTIC_REPOSITORY": repoA, "RESTIC_PASSWORD": "pw"}
+	if _, errb, code := runCLI(t, env, "init"); code != 0 {
+		t.Fatal(errb)
+	}
+	if _, errb, code := runCLI(t, env, "backup", "-q", src); code != 0 {
+		t.Fatal(errb)
+	}
+	cat := func(args ...string) string {
+		t.Helper()
+		out, errb, code := runCLI(t, env, append([]string{"cat"}, args...)...)
+		if code != 0 {
+			t.Fatalf("cat %v: %d %s", args, code, errb)
+		}
+		return out
+	}
+	if out := cat("masterkey"); !strings.Contains(out, `"mac"`) || !strings.Contains(out, `"encrypt"`) {
+		t.Fatalf("cat masterkey: %s", out)
+	}
+	if out := cat("snapshot", "latest"); !strings.Contains(out, `"tree"`) || !strings.Contains(out, src) {
+		t.Fatalf("cat snapshot: %s", out)
+	}
+	tree := cat("tree", "latest:"+filepath.Join(src, "sub"))
+	if !strings.HasPrefix(tree, `{"nodes":[{"name":"f","type":"file"`) {
+		t.Fatalf("cat tree: %s", tree)
+	}
+	var parsed struct {
+		Nodes []struct {
+			Content []string `json:"content"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(tree), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	if out := cat("blob", parsed.Nodes[0].Content[0]); out != "cat me" {
+		t.Fatalf("cat blob: %q", out)
+	}
+	for _, kind := range []string{"index", "key", "pack"} {
+		sub := map[string]string{"index": "index", "key": "keys", "pack": "data"}[kind]
+		var name string
+		_ = filepath.Walk(filepath.Join(repoA, sub), func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Mode().IsRegular() {
+				name = fi.Name()
+			}
+			return nil
+		})
+		if out := cat(kind, name[:10]); len(out) == 0 {
+			t.Fatalf("cat %s %s: empty", kind, name)
+		}
+	}
+	if _, errb, code := runCLI(t, env, "cat", "snapshot", "ffffffffff"); code == 0 || !strings.Contains(errb, "no matching ID") && !strings.Contains(errb, "not found") {
+		t.Fatalf("cat of unknown snapshot: %d %s", code, errb)
+	}
+
+	// A second repository with the first one's chunker polynomial.
+	repoB := filepath.Join(dir, "b")
+	pwFile := filepath.Join(dir, "pwa")
+	_ = os.WriteFile(pwFile, []byte("pw\n"), 0o600)
+	envB := map[string]string{"RESTIC_REPOSITORY": repoB, "RESTIC_PASSWORD": "pw2"}
+	if _, errb, code := runCLI(t, envB, "init", "--copy-chunker-params", "--from-repo", repoA, "--from-password-file", pwFile); code != 0 {
+		t.Fatal(errb)
+	}
+	pol := func(env map[string]string) string {
+		out, _, _ := runCLI(t, env, "cat", "config")
+		var c struct {
+			Pol string `json:"chunker_polynomial"`
+		}
+		_ = json.Unmarshal([]byte(out), &c)
+		return c.Pol
+	}
+	if a, b := pol(env), pol(envB); a == "" || a != b {
+		t.Fatalf("polynomials differ: %q vs %q", a, b)
+	}
+}
