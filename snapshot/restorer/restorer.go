@@ -199,6 +199,6 @@ func (rs *restorer) fail(ctx context.Context, path string, err error) error {
 	}
 	rs.nErrors.Add(1)
 	rs.opts.Progress.Errors.Add(1)
-	rs.log.Warn("restore: skipped", "path", path, "err", err)
+	rs.log.Debug("restore: skipped (reported through OnError)", "path", path, "err", err)
 	return nil
 }
