@@ -65,6 +65,13 @@ func TestCorruptedRepositoryFiles(t *testing.T) {
 			if !strings.Contains(string(errb), filepath.Base(victim)[:8]) {
 				t.Errorf("error does not name the damaged file %s:\n%s", filepath.Base(victim), errb)
 			}
+			if tc.dir == "snapshots" {
+				// Listing skips the damaged snapshot with a warning, as restic.
+				_, errb, code := hb.runErr("snapshots")
+				if code != 0 || !strings.Contains(string(errb), "could not load snapshot "+filepath.Base(victim)[:8]) {
+					t.Errorf("snapshots with a damaged snapshot file: exit %d\n%s", code, errb)
+				}
+			}
 		})
 	}
 }

@@ -300,3 +300,19 @@ func TestFindSubtreeAndTrees(t *testing.T) {
 		t.Error("saved an unsorted tree")
 	}
 }
+
+func TestLoadAllFuncSkipsBrokenSnapshots(t *testing.T) {
+	ctx := context.Background()
+	m := newMemRepo()
+	good := m.put(t, "aa", snap(1, "h", nil, "/a"))
+	broken := mustID(t, "bb"+strings.Repeat("0", 62))
+	m.snaps[broken] = []byte("not json")
+	if _, err := LoadAll(ctx, m); err == nil || !strings.Contains(err.Error(), broken.String()) {
+		t.Fatalf("LoadAll: %v, want an error naming %v", err, broken)
+	}
+	var skipped []repo.ID
+	sns, err := LoadAllFunc(ctx, m, func(id repo.ID, err error) error { skipped = append(skipped, id); return nil })
+	if err != nil || len(sns) != 1 || sns[0].ID() != good || len(skipped) != 1 || skipped[0] != broken {
+		t.Fatalf("LoadAllFunc: %v %v, skipped %v", sns, err, skipped)
+	}
+}

@@ -123,6 +123,14 @@ func listIDs(ctx context.Context, r Lister) ([]repo.ID, error) {
 // are ordered by ID so the order is stable. The first file that fails to
 // load stops it, and the error names that file.
 func LoadAll(ctx context.Context, r ListLoader) ([]*Snapshot, error) {
+	return LoadAllFunc(ctx, r, nil)
+}
+
+// LoadAllFunc is LoadAll, but passes each snapshot file that fails to load
+// to onError; when onError returns nil the file is skipped, as restic's
+// listings skip (and report) unreadable snapshots. A nil onError stops at
+// the first failure.
+func LoadAllFunc(ctx context.Context, r ListLoader, onError func(id repo.ID, err error) error) ([]*Snapshot, error) {
 	ids, err := listIDs(ctx, r)
 	if err != nil {
 		return nil, err
@@ -134,7 +142,13 @@ func LoadAll(ctx context.Context, r ListLoader) ([]*Snapshot, error) {
 		}
 		sn, err := Load(ctx, r, id)
 		if err != nil {
-			return nil, err
+			if onError == nil || ctx.Err() != nil {
+				return nil, err
+			}
+			if err := onError(id, err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		out = append(out, sn)
 	}

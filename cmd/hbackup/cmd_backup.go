@@ -193,7 +193,7 @@ func findParent(ctx context.Context, g *globalOptions, r *repo.Repository, f *ba
 		}
 		return sn, nil
 	}
-	all, err := snapshot.LoadAll(ctx, r)
+	all, err := snapshot.LoadAllFunc(ctx, r, g.warnSnapshot)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func snapshotsCommand() *command {
 						list = append(list, sn)
 					}
 				} else {
-					all, err := snapshot.LoadAll(ctx, r)
+					all, err := snapshot.LoadAllFunc(ctx, r, g.warnSnapshot)
 					if err != nil {
 						return err
 					}
@@ -147,4 +147,10 @@ func printSnapshotTable(g *globalOptions, list []*snapshot.Snapshot) {
 	}
 	fmt.Fprintln(g.stdout, line)
 	fmt.Fprintf(g.stdout, "%d snapshots\n", len(list))
+}
+
+// warnSnapshot reports a snapshot file that cannot be loaded and skips it.
+func (g *globalOptions) warnSnapshot(id repo.ID, err error) error {
+	fmt.Fprintf(g.stderr, "could not load snapshot %v: %v\n", id.Str(), err)
+	return nil
 }
