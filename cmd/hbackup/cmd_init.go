@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/chunk"
 	"github.com/hbackup/hbackup/repo"
 	"github.com/spf13/pflag"
@@ -89,7 +88,7 @@ func (g *globalOptions) chunkerFrom(ctx context.Context, location, passwordFile 
 	if from.passwordFile == "" && from.passwordCommand == "" {
 		from.password = os.Getenv("RESTIC_FROM_PASSWORD")
 	}
-	be, err := local.New(location, local.Options{})
+	be, err := openLocation(location, from)
 	if err != nil {
 		return 0, err
 	}

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/backend"
-	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/repo"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -114,19 +113,13 @@ func (g *globalOptions) location() (string, error) {
 	return g.repository, nil
 }
 
-// openBackend turns a repository location into a backend.
+// openBackend turns the repository location into a backend.
 func (g *globalOptions) openBackend() (backend.Backend, error) {
 	loc, err := g.location()
 	if err != nil {
 		return nil, err
 	}
-	for _, scheme := range []string{"sftp:", "rest:", "b2:", "s3:", "gs:", "azure:", "swift:", "rclone:"} {
-		if strings.HasPrefix(loc, scheme) {
-			return nil, fmt.Errorf("repository %q: the %s backend is not supported yet (local repositories only)", loc, strings.TrimSuffix(scheme, ":"))
-		}
-	}
-	loc = strings.TrimPrefix(loc, "local:")
-	return local.New(loc, local.Options{})
+	return openLocation(loc, g)
 }
 
 // readPassword resolves the password: file, command, environment, then
