@@ -18,6 +18,10 @@ import (
 const (
 	ivSize  = 16
 	macSize = 16
+	// IVSize is the length of the IV that starts every sealed object.
+	IVSize = ivSize
+	// MACSize is the length of the MAC that ends every sealed object.
+	MACSize = macSize
 	// Extension is the number of bytes Seal adds to a plaintext.
 	Extension = ivSize + macSize
 )
@@ -95,6 +99,25 @@ func (k *Key) Seal(dst, plaintext []byte) []byte {
 	tag := k.poly1305(iv, ct)
 	copy(out[ivSize+len(plaintext):], tag[:])
 	return ret
+}
+
+// SealInPlace encrypts buf[IVSize:] in place: buf's first IVSize bytes
+// are overwritten with a fresh IV and the MAC is appended, so no second
+// buffer is needed. It returns the sealed bytes (buf extended by MACSize,
+// reallocated only if buf lacks the capacity).
+func (k *Key) SealInPlace(buf []byte) []byte {
+	if len(buf) < IVSize {
+		panic("crypto: SealInPlace needs room for the IV")
+	}
+	iv := buf[:IVSize]
+	mustRandom(iv)
+	for allZero(iv) {
+		mustRandom(iv)
+	}
+	ct := buf[IVSize:]
+	cipher.NewCTR(k.enc, iv).XORKeyStream(ct, ct)
+	tag := k.poly1305(iv, ct)
+	return append(buf, tag[:]...)
 }
 
 // Open verifies and decrypts IV || ciphertext || MAC, appending the

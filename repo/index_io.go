@@ -10,9 +10,19 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// SaveIndex writes index files for all uploaded packs not yet indexed,
-// at most indexMaxBlobs blobs per file.
+// SaveIndex waits for uploads in flight, then writes index files for all
+// uploaded packs not yet indexed, at most indexMaxBlobs blobs per file. It
+// returns the first upload error, after indexing what was uploaded.
 func (r *Repository) SaveIndex(ctx context.Context) error {
+	uploadErr := r.Wait()
+	if err := r.saveIndex(ctx); err != nil {
+		return err
+	}
+	return uploadErr
+}
+
+// saveIndex is SaveIndex without waiting, for use by uploads.
+func (r *Repository) saveIndex(ctx context.Context) error {
 	r.packerMu.Lock()
 	packs := r.unsaved.take()
 	r.packerMu.Unlock()

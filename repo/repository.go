@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"runtime"
 	"sync"
 	"time"
 
@@ -67,15 +68,23 @@ type Repository struct {
 
 	idx *MasterIndex
 
-	enc     *zstd.Encoder // for data blobs, per Options.Compression
-	encMeta *zstd.Encoder // trees and unpacked files: always default level
-	dec     *zstd.Decoder
+	enc      *zstd.Encoder // for data blobs, per Options.Compression
+	encMeta  *zstd.Encoder // trees and unpacked files: always default level
+	encProbe *zstd.Encoder // fastest level, for the compressibility probe
+	dec      *zstd.Decoder
 
 	packerMu    sync.Mutex
 	packers     map[BlobType]*packerSet
 	pending     map[BlobHandle]struct{} // blobs in open packers or uploads
 	unsaved     *pendingIndex           // packs uploaded but not yet in an index file
 	uploadSlots chan struct{}
+
+	uploads     sync.WaitGroup // pack uploads in flight
+	uploadErrMu sync.Mutex
+	uploadErr   error // first failed upload; the repository stops writing
+
+	scratchPool sync.Pool   // *scratch, per concurrent SaveBlob
+	freePacks   chan []byte // spare data pack buffers
 }
 
 // Init creates a new repository on be, protected by password.
@@ -184,13 +193,17 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	}
 	newEnc := func(l zstd.EncoderLevel) (*zstd.Encoder, error) {
 		return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
-			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(1))
+			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	}
 	enc, err := newEnc(level)
 	if err != nil {
 		return nil, err
 	}
 	encMeta, err := newEnc(zstd.SpeedDefault)
+	if err != nil {
+		return nil, err
+	}
+	encProbe, err := newEnc(zstd.SpeedFastest)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +218,12 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	return &Repository{
 		be: be, key: key, cfg: cfg, opts: opts, logger: logger,
 		idx: newMasterIndex(),
-		enc: enc, encMeta: encMeta, dec: dec,
+		enc: enc, encMeta: encMeta, encProbe: encProbe, dec: dec,
 		packers:     make(map[BlobType]*packerSet),
 		pending:     make(map[BlobHandle]struct{}),
 		unsaved:     &pendingIndex{},
 		uploadSlots: make(chan struct{}, conns),
+		freePacks:   make(chan []byte, 2),
 	}, nil
 }
 
@@ -329,5 +343,6 @@ func (r *Repository) Close() error {
 	r.dec.Close()
 	_ = r.enc.Close()
 	_ = r.encMeta.Close()
+	_ = r.encProbe.Close()
 	return r.be.Close()
 }

@@ -105,6 +105,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				pb := r2.Index().Lookup(h)[0]
 				compressed := pb.UncompressedLength != 0
 				wantCompressed := tc.version == 2 && len(want) > 0 && (h.Type == repo.TreeBlob || tc.comp != repo.CompressionOff)
+				if h.Type == repo.DataBlob && tc.comp == repo.CompressionAuto && len(want) >= 64<<10 {
+					wantCompressed = false // random data: the probe stores it uncompressed
+				}
 				if compressed != wantCompressed {
 					t.Errorf("blob %v (len %d): compressed=%v, want %v", h, len(want), compressed, wantCompressed)
 				}
@@ -320,5 +323,43 @@ func TestPackOrderDoesNotFollowFileOrder(t *testing.T) {
 	}
 	if split <= 63/8+1 {
 		t.Fatalf("consecutive blobs were split across packs only %d times: packs follow file order", split)
+	}
+}
+
+// TestAutoCompressionProbe: in auto mode compressible data is compressed
+// and random data is stored as it is; max compresses everything.
+func TestAutoCompressionProbe(t *testing.T) {
+	ctx := context.Background()
+	text := bytes.Repeat([]byte("a log line with some words 12345\n"), 20000)
+	random := randomBytes(99, 600<<10)
+	for _, tc := range []struct {
+		comp                 repo.Compression
+		wantText, wantRandom bool
+	}{
+		{repo.CompressionAuto, true, false},
+		{repo.CompressionMax, true, true},
+		{repo.CompressionOff, false, false},
+	} {
+		r := initRepo(t, mem.New(), 2, repo.Options{Compression: tc.comp})
+		for _, c := range []struct {
+			data []byte
+			want bool
+		}{{text, tc.wantText}, {random, tc.wantRandom}} {
+			id, _, err := r.SaveBlob(ctx, repo.DataBlob, c.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			pb := r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0]
+			if got := pb.UncompressedLength != 0; got != c.want {
+				t.Errorf("%v: blob of %d bytes compressed=%v, want %v", tc.comp, len(c.data), got, c.want)
+			}
+			back, err := r.LoadBlob(ctx, repo.DataBlob, id, nil)
+			if err != nil || !bytes.Equal(back, c.data) {
+				t.Fatalf("%v: round trip failed: %v", tc.comp, err)
+			}
+		}
 	}
 }

@@ -127,6 +127,10 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 		err = werr
 	}
 	if err != nil {
+		// No upload may outlive the call; its error may be the cause.
+		if uerr := r.Wait(); uerr != nil && errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			err = uerr
+		}
 		return nil, err
 	}
 	if !opts.DryRun {

@@ -1,16 +1,36 @@
 package archiver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/hbackup/hbackup/chunk"
 	"github.com/hbackup/hbackup/repo"
 )
+
+// fileBuffers are reused across files: allocating (and zeroing) a
+// MaxSize chunk buffer per file dominated the cost of small files.
+type fileBuffers struct {
+	chunk   []byte
+	chunker *chunk.Chunker
+}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) get() *fileBuffers {
+	if b, ok := p.pool.Get().(*fileBuffers); ok {
+		return b
+	}
+	return &fileBuffers{chunk: make([]byte, chunk.MaxSize)}
+}
+
+func (p *bufferPool) put(b *fileBuffers) { p.pool.Put(b) }
 
 // saveFile chunks a regular file and stores its chunks, returning the
 // content IDs and the number of bytes read.
@@ -30,36 +50,75 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		return nil, 0, fmt.Errorf("%s changed while it was being backed up", path)
 	}
 
-	buf := make([]byte, chunk.MaxSize)
-	ch := chunk.New(f, a.repo.Config().ChunkerPolynomial)
+	bufs := a.buffers.get()
+	defer a.buffers.put(bufs)
+
+	// Content shorter than the minimum chunk size is always one chunk, so
+	// small files skip the chunker. A file that grew past the minimum
+	// since lstat falls through to the chunker with what was read.
+	var src io.Reader = f
+	if fi.Size() < chunk.MinSize {
+		n, err := io.ReadFull(f, bufs.chunk[:chunk.MinSize])
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			if n == 0 {
+				return []repo.ID{}, 0, nil
+			}
+			id, err := a.saveChunk(ctx, bufs.chunk[:n])
+			if err != nil {
+				return nil, 0, err
+			}
+			return []repo.ID{id}, uint64(n), nil
+		case err != nil:
+			return nil, 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		prefix := append([]byte(nil), bufs.chunk[:n]...)
+		src = io.MultiReader(bytes.NewReader(prefix), f)
+	}
+
+	pol := a.repo.Config().ChunkerPolynomial
+	if bufs.chunker == nil {
+		bufs.chunker = chunk.New(src, pol)
+	} else {
+		bufs.chunker.Reset(src, pol)
+	}
 	content := []repo.ID{}
 	var size uint64
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		data, err := ch.Next(buf)
+		data, err := bufs.chunker.Next(bufs.chunk)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("read %s: %w", path, err)
 		}
-		id := repo.Hash(data)
-		known, packed, err := a.saveBlob(ctx, repo.DataBlob, id, data)
+		id, err := a.saveChunk(ctx, data)
 		if err != nil {
-			return nil, 0, repositoryError{err}
-		}
-		if !known {
-			a.progress.DataBlobs.Add(1)
-			a.progress.DataAdded.Add(uint64(len(data)))
-			a.progress.DataAddedPacked.Add(uint64(packed))
+			return nil, 0, err
 		}
 		content = append(content, id)
 		size += uint64(len(data))
-		a.progress.Bytes.Add(uint64(len(data)))
 	}
 	return content, size, nil
+}
+
+// saveChunk hashes and stores one chunk of file content.
+func (a *archiver) saveChunk(ctx context.Context, data []byte) (repo.ID, error) {
+	id := repo.Hash(data)
+	known, packed, err := a.saveBlob(ctx, repo.DataBlob, id, data)
+	if err != nil {
+		return repo.ID{}, repositoryError{err}
+	}
+	if !known {
+		a.progress.DataBlobs.Add(1)
+		a.progress.DataAdded.Add(uint64(len(data)))
+		a.progress.DataAddedPacked.Add(uint64(packed))
+	}
+	a.progress.Bytes.Add(uint64(len(data)))
+	return id, nil
 }
 
 // repositoryError marks a failure to write to the repository. Unlike a

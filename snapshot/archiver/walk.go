@@ -23,6 +23,7 @@ type archiver struct {
 	devices  map[uint64]bool // allowed devices with OneFileSystem
 	files    *errgroup.Group // file content readers, bounded
 	cwd      string
+	buffers  bufferPool
 }
 
 // pendingFile is a file node whose content is being saved by a worker.

@@ -1,0 +1,60 @@
+package repo
+
+// scratch is a reusable buffer for compressing one blob.
+type scratch struct {
+	buf   []byte
+	probe []byte
+}
+
+// Compressibility probe: in auto mode, samples of a data blob are
+// compressed at the fastest level first; a blob whose samples do not
+// shrink is stored uncompressed. Random data (media, archives, encrypted
+// files) then costs no compression time, and version 2 repositories allow
+// uncompressed blobs (restic reads both kinds).
+const (
+	probeMinBlob   = 64 << 10 // smaller blobs are simply compressed
+	probeSample    = 4 << 10  // bytes taken from the start, middle and end
+	probeThreshold = 0.97     // compressed/original above this: incompressible
+)
+
+// incompressible reports whether data looks incompressible.
+func (r *Repository) incompressible(data []byte, sc *scratch) bool {
+	if len(data) < probeMinBlob {
+		return false
+	}
+	mid := len(data)/2 - probeSample/2
+	sample := make([]byte, 0, 3*probeSample)
+	sample = append(sample, data[:probeSample]...)
+	sample = append(sample, data[mid:mid+probeSample]...)
+	sample = append(sample, data[len(data)-probeSample:]...)
+	sc.probe = r.encProbe.EncodeAll(sample, sc.probe[:0])
+	return float64(len(sc.probe)) > probeThreshold*float64(len(sample))
+}
+
+// compressBound is an upper bound of zstd's output for n input bytes.
+func compressBound(n int) int { return n + n/128 + 1024 }
+
+// plaintext returns what is to be sealed for a blob: data compressed into
+// sc (when the repository and mode say so) or data itself, and the
+// uncompressed length to record (0 when stored uncompressed).
+func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch) ([]byte, uint32) {
+	if r.cfg.Version < 2 || len(data) == 0 {
+		return data, 0
+	}
+	switch {
+	case t == TreeBlob:
+	case r.opts.Compression == CompressionOff:
+		return data, 0
+	case r.opts.Compression == CompressionAuto && r.incompressible(data, sc):
+		return data, 0
+	}
+	enc := r.encMeta
+	if t == DataBlob {
+		enc = r.enc
+	}
+	if cap(sc.buf) < compressBound(len(data)) {
+		sc.buf = make([]byte, 0, compressBound(len(data)))
+	}
+	sc.buf = enc.EncodeAll(data, sc.buf[:0])
+	return sc.buf, uint32(len(data))
+}

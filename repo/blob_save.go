@@ -1,0 +1,116 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/hbackup/hbackup/crypto"
+)
+
+// SaveBlob stores a blob unless the repository already has it, and returns
+// its ID and whether it was already known. The blob may sit in an open
+// pack until Flush.
+func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID, bool, error) {
+	id := Hash(data)
+	known, _, err := r.SaveBlobID(ctx, t, id, data)
+	return id, known, err
+}
+
+// SaveBlobID is SaveBlob for a caller that already hashed the data. It
+// also returns the blob's stored size (0 when known).
+func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []byte) (known bool, stored int, err error) {
+	if t != DataBlob && t != TreeBlob {
+		return false, 0, fmt.Errorf("invalid blob type %v", t)
+	}
+	if uint64(len(data)) > 1<<32-1-1024 {
+		return false, 0, fmt.Errorf("blob of %d bytes is too large", len(data))
+	}
+	if err := r.uploadError(); err != nil {
+		return false, 0, err
+	}
+	h := BlobHandle{ID: id, Type: t}
+	r.packerMu.Lock()
+	_, inFlight := r.pending[h]
+	if inFlight || r.idx.Has(h) {
+		r.packerMu.Unlock()
+		return true, 0, nil
+	}
+	r.pending[h] = struct{}{}
+	r.packerMu.Unlock()
+
+	sc, _ := r.scratchPool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer r.scratchPool.Put(sc)
+	plain, ulen := r.plaintext(t, data, sc)
+	sealedLen := len(plain) + crypto.Extension
+
+	if sealedLen >= r.opts.PackSize {
+		// A blob this large gets a pack of its own.
+		p := &packer{tree: t == TreeBlob, buf: make([]byte, 0, sealedLen+64)}
+		region := p.reserve(id, sealedLen, ulen)
+		r.key.Seal(region[:0], plain)
+		p.writers, p.closed = 0, true
+		return false, sealedLen, r.startUpload(ctx, p)
+	}
+
+	p, region, closedFull := r.reserve(t, id, sealedLen, ulen)
+	if closedFull != nil {
+		if err := r.startUpload(ctx, closedFull); err != nil {
+			return false, 0, err
+		}
+	}
+	r.key.Seal(region[:0], plain)
+
+	r.packerMu.Lock()
+	p.writers--
+	ready := p.closed && p.writers == 0
+	r.packerMu.Unlock()
+	if ready {
+		if err := r.startUpload(ctx, p); err != nil {
+			return false, 0, err
+		}
+	}
+	return false, sealedLen, nil
+}
+
+// reserve picks one of the type's two open packers at random and reserves
+// room for a sealed blob in it. It also returns a packer that had to be
+// closed to make room and is ready for upload.
+func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32) (p *packer, region []byte, ready *packer) {
+	r.packerMu.Lock()
+	defer r.packerMu.Unlock()
+	set := r.packers[t]
+	if set == nil {
+		set = &packerSet{}
+		r.packers[t] = set
+	}
+	slot := rand.IntN(len(set.open))
+	p = set.open[slot]
+	if p != nil && !p.fits(sealedLen) {
+		switch {
+		case p.writers == 0 && cap(p.buf) < r.opts.PackSize && len(p.buf)+sealedLen+p.headerSize() <= r.opts.PackSize:
+			p.grow(sealedLen, r.opts.PackSize) // a small tree pack growing
+		default:
+			// Close the pack before it overflows, so pack buffers never
+			// move while blobs are sealed into them.
+			p.closed = true
+			if p.writers == 0 {
+				ready = p
+			}
+			p = nil
+		}
+	}
+	if p == nil {
+		p = &packer{tree: t == TreeBlob, buf: r.packBuffer(t, sealedLen)}
+		set.open[slot] = p
+	}
+	region = p.reserve(id, sealedLen, ulen)
+	if p.full(r.opts.PackSize) {
+		p.closed = true
+		set.open[slot] = nil
+	}
+	return p, region, ready
+}

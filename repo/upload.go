@@ -1,0 +1,164 @@
+package repo
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/repo/internal/pack"
+)
+
+// startUpload hands a finished pack to a background upload once one of
+// the backend's connections is free; waiting for a slot is the
+// back-pressure that bounds memory. An upload error is returned by a later
+// SaveBlob, Flush or Wait.
+func (r *Repository) startUpload(ctx context.Context, p *packer) error {
+	if err := r.uploadError(); err != nil {
+		return err
+	}
+	select {
+	case r.uploadSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	r.uploads.Add(1)
+	go func() {
+		defer r.uploads.Done()
+		err := r.uploadPack(ctx, p)
+		<-r.uploadSlots
+		if err != nil {
+			r.setUploadError(err)
+		}
+	}()
+	return nil
+}
+
+func (r *Repository) uploadError() error {
+	r.uploadErrMu.Lock()
+	defer r.uploadErrMu.Unlock()
+	return r.uploadErr
+}
+
+func (r *Repository) setUploadError(err error) {
+	r.uploadErrMu.Lock()
+	defer r.uploadErrMu.Unlock()
+	if r.uploadErr == nil {
+		r.uploadErr = err
+	}
+}
+
+// Wait blocks until every pack upload in flight has finished and returns
+// the first upload error. Call it before giving up on a repository after
+// an error, so no upload outlives the caller.
+func (r *Repository) Wait() error {
+	r.uploads.Wait()
+	return r.uploadError()
+}
+
+// uploadPack finishes a pack (header, length), stores it, and records its
+// blobs in the index. The caller holds an upload slot.
+func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
+	hdr := make([]byte, 0, p.hdr)
+	for _, b := range p.blobs {
+		hdr = pack.AppendEntry(hdr, b)
+	}
+	data := r.key.Seal(p.buf, hdr)
+	data = binary.LittleEndian.AppendUint32(data, uint32(len(hdr)+crypto.Extension))
+	packID := Hash(data)
+	// The buffer can be reused once the upload returns.
+	defer r.releasePackBuffer(data)
+
+	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
+	if err := r.be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
+		return fmt.Errorf("save pack %v: %w", h, err)
+	}
+
+	blobs := make([]PackedBlob, len(p.blobs))
+	for i, b := range p.blobs {
+		t := DataBlob
+		if b.Tree {
+			t = TreeBlob
+		}
+		blobs[i] = PackedBlob{BlobHandle: BlobHandle{ID: b.ID, Type: t}, PackID: packID,
+			Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
+	}
+	r.idx.add(packID, blobs)
+	r.packerMu.Lock()
+	for _, b := range blobs {
+		delete(r.pending, b.BlobHandle)
+	}
+	saveNow := r.unsaved.add(packID, blobs)
+	r.packerMu.Unlock()
+	if saveNow {
+		return r.saveIndex(ctx)
+	}
+	return nil
+}
+
+// Flush uploads every open pack and writes index files for all packs not
+// yet indexed. After Flush, everything saved so far is durable and visible
+// to other readers. No SaveBlob may run concurrently with Flush.
+func (r *Repository) Flush(ctx context.Context) error {
+	r.packerMu.Lock()
+	var todo []*packer
+	for _, set := range r.packers {
+		a, b := set.open[0], set.open[1]
+		set.open = [2]*packer{}
+		// Merge two half-empty packers so flushing does not leave two
+		// small packs where one would do.
+		if a != nil && b != nil && len(a.buf)+len(b.buf)+a.headerSize()+b.hdr < r.opts.PackSize {
+			for _, blob := range b.blobs {
+				sealed := b.buf[blob.Offset : blob.Offset+blob.Length]
+				if !a.fits(len(sealed)) {
+					a.grow(len(sealed), r.opts.PackSize)
+				}
+				copy(a.reserve(blob.ID, len(sealed), blob.UncompressedLength), sealed)
+				a.writers--
+			}
+			r.releasePackBuffer(b.buf)
+			b = nil
+		}
+		for _, p := range []*packer{a, b} {
+			if p != nil && len(p.blobs) > 0 {
+				p.closed = true
+				todo = append(todo, p)
+			}
+		}
+	}
+	r.packerMu.Unlock()
+	for _, p := range todo {
+		if err := r.startUpload(ctx, p); err != nil {
+			_ = r.Wait()
+			return err
+		}
+	}
+	return r.SaveIndex(ctx)
+}
+
+// packBuffer returns an empty buffer for a new pack. Data pack buffers are
+// reused through a small free list (sync.Pool is emptied by every GC
+// cycle): a fresh 16 MiB allocation per pack costs a page fault on every
+// first write. Tree packs are usually small, so they start small and grow.
+func (r *Repository) packBuffer(t BlobType, first int) []byte {
+	if t == TreeBlob {
+		return make([]byte, 0, max(256<<10, 2*(first+pack.Overhead+pack.CompressedEntrySize)))
+	}
+	select {
+	case b := <-r.freePacks:
+		return b[:0]
+	default:
+		return make([]byte, 0, r.opts.PackSize)
+	}
+}
+
+func (r *Repository) releasePackBuffer(b []byte) {
+	if cap(b) != r.opts.PackSize {
+		return
+	}
+	select {
+	case r.freePacks <- b[:0]:
+	default: // enough spare buffers; let GC take this one
+	}
+}
