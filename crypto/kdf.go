@@ -47,7 +47,7 @@ func KDF(p Params, salt []byte, password string) (*Key, error) {
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
-	b, err := scrypt.Key([]byte(password), salt, p.N, p.R, p.P, 64)
+	b, err := scryptKey([]byte(password), salt, p.N, p.R, p.P, 64)
 	if err != nil {
 		return nil, fmt.Errorf("scrypt: %w", err)
 	}
@@ -63,7 +63,9 @@ func NewSalt() []byte {
 
 // Calibrate picks scrypt parameters the way restic does: r=8, the largest
 // power-of-two N that fits in maxMemory, halved while one run exceeds
-// timeout, then p raised until a run takes about timeout.
+// timeout, then p raised until a run takes about timeout. It times the
+// sequential reference implementation, so it picks what restic would
+// pick; KDF then runs the lanes in parallel.
 func Calibrate(timeout time.Duration, maxMemory int) (Params, error) {
 	if timeout <= 0 || maxMemory <= 0 {
 		return Params{}, errors.New("calibrate: timeout and memory must be positive")
