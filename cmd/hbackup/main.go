@@ -69,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					return run(ctx, []string{c.name, "--help"}, stdout, stderr)
 				}
 			}
+			fmt.Fprintf(stderr, "hbackup: unknown command %q; run `hbackup help` for a list\n", args[1])
+			return exitFatal
 		}
 		printUsage(stdout, cmds, g)
 		return exitOK

@@ -40,6 +40,9 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "--exclude") || !strings.Contains(out, "--repo") {
 		t.Fatalf("backup --help: %d\n%s", code, out)
 	}
+	if _, errb, code := runCLI(t, nil, "help", "frobnicate"); code != exitFatal || !strings.Contains(errb, "unknown command") {
+		t.Fatalf("help of unknown command: %d %s", code, errb)
+	}
 	if _, errb, code := runCLI(t, nil, "frobnicate"); code != exitFatal || !strings.Contains(errb, "unknown command") {
 		t.Fatalf("unknown command: %d %s", code, errb)
 	}

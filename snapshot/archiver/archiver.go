@@ -113,9 +113,15 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 		return nil, err
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
+	// Not errgroup.WithContext: its context ends when Wait returns, while
+	// pack uploads started with it may still be running. This one ends
+	// only when a worker fails or the caller cancels.
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g := &errgroup.Group{}
 	g.SetLimit(opts.ReadConcurrency)
 	a.files = g
+	a.cancel = cancel
 	var parentTree *repo.ID
 	if opts.Parent != nil {
 		parentTree = opts.Parent.Tree

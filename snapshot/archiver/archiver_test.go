@@ -399,3 +399,45 @@ func TestRepositoryErrorsAreNotSkipped(t *testing.T) {
 		t.Fatal("a snapshot was written")
 	}
 }
+
+// slowBackend delays pack uploads, so uploads are still running when the
+// file readers finish.
+type slowBackend struct {
+	backend.Backend
+}
+
+func (s slowBackend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
+	if h.Type == backend.PackFile {
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Backend.Save(ctx, h, rd)
+}
+
+// TestSlowUploadsOutliveReaders is a regression test: uploads started by
+// the readers must not be cancelled when the readers are done.
+func TestSlowUploadsOutliveReaders(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	for i := 0; i < 6; i++ {
+		testutil.WriteRandomFile(t, filepath.Join(src, "f"+string(rune('a'+i))), 5<<20, int64(i))
+	}
+	be := slowBackend{mem.New()}
+	if _, err := repo.Init(ctx, be, "pw", repo.InitOptions{KDF: crypto.Params{N: 1024, R: 8, P: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := repo.Open(ctx, be, "pw", repo.Options{Compression: repo.CompressionOff, PackSize: repo.MinPackSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := archiver.Backup(ctx, r2, archiver.Options{Paths: []string{src}})
+	if err != nil {
+		t.Fatalf("backup with slow uploads: %v", err)
+	}
+	if res.Summary.DataBlobs == 0 {
+		t.Fatal("nothing stored")
+	}
+}

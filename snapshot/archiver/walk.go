@@ -22,6 +22,7 @@ type archiver struct {
 	progress *Progress
 	devices  map[uint64]bool // allowed devices with OneFileSystem
 	files    *errgroup.Group // file content readers, bounded
+	cancel   func()          // stops the walk and the readers after a fatal error
 	cwd      string
 	buffers  bufferPool
 }
@@ -186,8 +187,13 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 		pf := &pendingFile{node: node}
 		*pending = append(*pending, pf)
 		wg.Add(1)
-		a.files.Go(func() error {
+		a.files.Go(func() (err error) {
 			defer wg.Done()
+			defer func() {
+				if err != nil {
+					a.cancel()
+				}
+			}()
 			content, size, err := a.saveFile(ctx, path, fi)
 			if err != nil {
 				if ctx.Err() != nil {

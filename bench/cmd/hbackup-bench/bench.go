@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hbackup/hbackup/bench/dataset"
+)
+
+// bench holds the state of one harness invocation.
+type bench struct {
+	cfg     config
+	log     io.Writer // progress, on stderr
+	work    string
+	scratch string // repositories, caches and restore targets; emptied at start and end
+	dataDir string
+	data    *dataset.Manifest
+	restic  *tool
+	hbackup *tool
+	base    map[*tool]string // a repository per tool holding a backup of the data
+	seq     int              // numbers scratch paths
+	notes   []string
+	dropErr error // why -drop-caches could not drop, once it failed
+}
+
+// newBench prepares the work directory, the tools and the data. cleanup
+// removes what this invocation created that is not worth keeping.
+func newBench(ctx context.Context, cfg config, log io.Writer) (b *bench, cleanup func(), err error) {
+	work, removeWork := cfg.work, false
+	if work == "" {
+		if work, err = os.MkdirTemp("", "hbackup-bench-"); err != nil {
+			return nil, nil, fmt.Errorf("creating the work directory: %w", err)
+		}
+		removeWork = true
+	}
+	if work, err = filepath.Abs(work); err != nil {
+		return nil, nil, fmt.Errorf("work directory: %w", err)
+	}
+	b = &bench{cfg: cfg, log: log, work: work, scratch: filepath.Join(work, "scratch"), base: map[*tool]string{}}
+	cleanup = func() {
+		if removeWork {
+			_ = os.RemoveAll(work)
+		} else {
+			_ = os.RemoveAll(b.scratch)
+		}
+	}
+	if err := b.setup(ctx); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return b, cleanup, nil
+}
+
+func (b *bench) setup(ctx context.Context) error {
+	if err := os.RemoveAll(b.scratch); err != nil {
+		return fmt.Errorf("emptying %s: %w", b.scratch, err)
+	}
+	if err := os.MkdirAll(filepath.Join(b.work, "bin"), 0o755); err != nil {
+		return fmt.Errorf("creating the work directory: %w", err)
+	}
+	pw := filepath.Join(b.work, "password")
+	if err := os.WriteFile(pw, []byte("hbackup-bench\n"), 0o600); err != nil {
+		return fmt.Errorf("writing the password file: %w", err)
+	}
+	resticBin := b.cfg.restic
+	if resticBin == "" {
+		p, err := exec.LookPath("restic")
+		if err != nil {
+			return fmt.Errorf("restic not found in PATH (pass -restic): %w", err)
+		}
+		resticBin = p
+	}
+	hbackupBin := b.cfg.hbackup
+	if hbackupBin == "" {
+		fmt.Fprintf(b.log, "building %s\n", hbackupPackage)
+		p, err := buildHbackup(ctx, filepath.Join(b.work, "bin"))
+		if err != nil {
+			return err
+		}
+		hbackupBin = p
+	}
+	b.restic = newTool("restic", resticBin, pw)
+	b.hbackup = newTool("hbackup", hbackupBin, pw)
+	for _, t := range b.tools() {
+		if err := t.probeVersion(ctx); err != nil {
+			return err
+		}
+	}
+	var err error
+	b.dataDir, b.data, err = prepareData(b.work, dataset.Params{Seed: b.cfg.seed, Scale: b.cfg.scale}, b.log)
+	return err
+}
+
+func (b *bench) tools() []*tool { return []*tool{b.restic, b.hbackup} }
+
+// fresh returns a new, not yet existing path in the scratch directory.
+func (b *bench) fresh(prefix string) string {
+	b.seq++
+	return filepath.Join(b.scratch, fmt.Sprintf("%04d-%s", b.seq, prefix))
+}
+
+// freshCache is a new cache directory for one process. restic normally keeps
+// a cache; a fresh one per run makes runs comparable (each starts cold) and
+// keeps the tools from sharing anything.
+func (b *bench) freshCache(t *tool) string { return b.fresh("cache-" + t.name) }
+
+// timed runs one measured process after flushing the page cache's dirty
+// pages (and dropping the cache with -drop-caches).
+func (b *bench) timed(ctx context.Context, t *tool, args ...string) (proc, error) {
+	if err := quiesce(b.cfg.dropCaches && b.dropErr == nil); err != nil {
+		b.dropErr = err
+		fmt.Fprintf(b.log, "warning: -drop-caches: %v; the page cache stays warm\n", err)
+	}
+	return t.exec(ctx, args...)
+}
+
+// newRepo initialises an empty repository with the tool itself (untimed).
+func (b *bench) newRepo(ctx context.Context, t *tool) (string, error) {
+	repo := b.fresh("repo-" + t.name)
+	_, err := t.exec(ctx, "-r", repo, "--cache-dir", b.freshCache(t), "init")
+	return repo, err
+}
+
+// backupArgs are the arguments of every backup, timed or not.
+func (b *bench) backupArgs(t *tool, repo, compression, src string) []string {
+	return []string{"-r", repo, "--cache-dir", b.freshCache(t), "--compression", compression, "backup", "-q", "--json", src}
+}
+
+// baseRepo returns the tool's repository holding a backup of the data,
+// making one (untimed) if no earlier scenario left one.
+func (b *bench) baseRepo(ctx context.Context, t *tool) (string, error) {
+	if repo := b.base[t]; repo != "" {
+		return repo, nil
+	}
+	repo, err := b.newRepo(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(b.log, "%s: initial backup (untimed)\n", t.name)
+	if _, err := t.exec(ctx, b.backupArgs(t, repo, "auto", b.dataDir)...); err != nil {
+		return "", err
+	}
+	if t == b.hbackup {
+		if err := b.guardRepo(ctx, repo, "the initial backup"); err != nil {
+			return "", err
+		}
+	}
+	b.base[t] = repo
+	return repo, nil
+}
+
+// guardRepo runs `restic check --read-data` on a repository hbackup wrote,
+// so that a fast but broken hbackup cannot win.
+func (b *bench) guardRepo(ctx context.Context, repo, what string) error {
+	fmt.Fprintf(b.log, "guard: restic check --read-data on hbackup's repository after %s\n", what)
+	if _, err := b.restic.exec(ctx, "-r", repo, "--cache-dir", b.freshCache(b.restic), "check", "--read-data"); err != nil {
+		return fmt.Errorf("CORRECTNESS: restic check --read-data failed on the repository hbackup wrote in %s: %w", what, err)
+	}
+	return nil
+}
+
+// verifyRestore compares a restored tree with the source data.
+func (b *bench) verifyRestore(t *tool, target string) error {
+	// Both tools restore a snapshot's absolute path below the target.
+	got, err := dataset.Scan(filepath.Join(target, b.dataDir))
+	if err != nil {
+		return fmt.Errorf("CORRECTNESS: %s restored nothing readable: %w", t.name, err)
+	}
+	if got.Sum == b.data.Sum {
+		return nil
+	}
+	diffs := dataset.Diff(b.data, got)
+	shown := diffs[:min(len(diffs), 20)]
+	return fmt.Errorf("CORRECTNESS: the tree %s restored differs from the source in %d places:\n%s",
+		t.name, len(diffs), strings.Join(shown, "\n"))
+}
+
+// parseSummary finds the summary line of `backup --json`.
+func parseSummary(stdout []byte) *backupSummary {
+	for line := range bytes.Lines(stdout) {
+		if !bytes.Contains(line, []byte(`"summary"`)) {
+			continue
+		}
+		var s backupSummary
+		if json.Unmarshal(line, &s) == nil {
+			return &s
+		}
+	}
+	return nil
+}
+
+// runScenario runs every run of one scenario with both tools alternating:
+// restic first on even runs, hbackup first on odd runs.
+func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResult, err error) {
+	res = &scenarioResult{Name: sc.name, Title: sc.title, Restic: &toolResult{}, Hbackup: &toolResult{}}
+	resultOf := map[*tool]*toolResult{b.restic: res.Restic, b.hbackup: res.Hbackup}
+	var active []*tool
+	for _, t := range b.tools() {
+		if t.hasCommand(ctx, sc.command) {
+			active = append(active, t)
+			continue
+		}
+		resultOf[t].NA = fmt.Sprintf("%s has no %q command", t.name, sc.command)
+		res.Notes = append(res.Notes, fmt.Sprintf("n/a for %s: no %q command (probed with `%s %s --help`)",
+			t.name, sc.command, t.name, sc.command))
+	}
+	if sc.cleanup != nil {
+		defer func() {
+			if cerr := sc.cleanup(); err == nil && cerr != nil {
+				err = cerr
+			}
+		}()
+	}
+	if sc.setup != nil {
+		if err := sc.setup(ctx, active); err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
+	}
+	for r := range b.cfg.runs {
+		if sc.beforeRun != nil {
+			if err := sc.beforeRun(ctx, r); err != nil {
+				return nil, fmt.Errorf("%s: %w", sc.name, err)
+			}
+		}
+		order := slices.Clone(active)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for i, t := range order {
+			s, err := sc.run(ctx, t, r)
+			if err != nil {
+				return nil, fmt.Errorf("%s, run %d: %w", sc.name, r+1, err)
+			}
+			s.Run, s.First = r, i == 0
+			resultOf[t].Samples = append(resultOf[t].Samples, s)
+			fmt.Fprintf(b.log, "%-16s run %d/%d  %-8s %7.2fs  peak RSS %4.0f MiB\n",
+				sc.name, r+1, b.cfg.runs, t.name, s.Seconds, float64(s.MaxRSS)/mib)
+		}
+	}
+	if sc.finish != nil {
+		if err := sc.finish(ctx, res); err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
+	}
+	res.finish()
+	return res, nil
+}
+
+// runAll runs the selected scenarios in their fixed order and assembles the
+// report.
+func (b *bench) runAll(ctx context.Context) (*report, error) {
+	rep := &report{Machine: probeMachine(), Runs: b.cfg.runs, DropCaches: b.cfg.dropCaches}
+	rep.Machine.Restic, rep.Machine.Hbackup = b.restic.version, b.hbackup.version
+	rep.Data = dataInfo{Path: b.dataDir, Scale: b.cfg.scale, Seed: b.cfg.seed, Files: b.data.Files,
+		Dirs: b.data.Dirs, Symlinks: b.data.Symlinks, Bytes: b.data.Bytes, Digest: b.data.Sum}
+	for _, sc := range b.scenarios() {
+		if !slices.Contains(b.cfg.scenarios, sc.name) {
+			continue
+		}
+		res, err := b.runScenario(ctx, sc)
+		if err != nil {
+			return rep, err
+		}
+		rep.Scenarios = append(rep.Scenarios, res)
+	}
+	rep.Machine.LoadEnd = loadAvg()
+	rep.DropCaches = b.cfg.dropCaches && b.dropErr == nil
+	rep.Notes = append(slices.Clone(b.notes),
+		"ratio = restic median / hbackup median: above 1 hbackup is faster. min-max and peak RSS are over all runs.",
+		"restic runs with its cache on (its normal mode) but in a fresh --cache-dir for every process, so each run starts with a cold cache; hbackup gets its own fresh --cache-dir too.",
+		"MB/s is the source data over the median time (for check: the tool's repository size).")
+	if b.dropErr != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("-drop-caches failed (%v): the page cache was warm instead.", b.dropErr))
+	}
+	return rep, nil
+}
