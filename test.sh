@@ -10,6 +10,9 @@ export PATH="$PATH:/usr/local/go/bin"
 need=()
 command -v restic >/dev/null || need+=(restic)
 command -v setfattr >/dev/null || need+=(attr)
+command -v rclone >/dev/null || need+=(rclone)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing: ${need[*]}"
   apt-get update -qq

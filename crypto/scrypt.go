@@ -69,14 +69,13 @@ func (m *mixer) roMix(lane []byte, n int) {
 	for i := range x {
 		x[i] = binary.LittleEndian.Uint32(lane[4*i:])
 	}
-	// BlockMix alternates between x and y, so no copy back is needed; n
-	// is even, so each loop ends with the state in x.
-	for i := 0; i < n; i += 2 {
-		copy(m.v[i*words:(i+1)*words], x)
-		blockMix(x, y, m.r)
-		copy(m.v[(i+1)*words:(i+2)*words], y)
-		blockMix(y, x, m.r)
+	// V[i+1] = BlockMix(V[i]), written in place, so V is filled without
+	// copying; X = BlockMix(V[N-1]) afterwards.
+	copy(m.v[:words], x)
+	for i := 0; i < n-1; i++ {
+		blockMix(m.v[i*words:(i+1)*words], m.v[(i+1)*words:(i+2)*words], m.r)
 	}
+	blockMix(m.v[(n-1)*words:n*words], x, m.r)
 	for i := 0; i < n; i += 2 {
 		// Integerify: the first word of the last 64-byte block, mod N.
 		j := int(x[words-16]) & (n - 1)

@@ -4,7 +4,8 @@ import (
 	"sync"
 )
 
-// location is where one copy of a blob is stored. pack indexes packIDs.
+// location is where one copy of a blob is stored. pack is 1 + the index
+// into packIDs, so that 0 can mark an empty table slot.
 type location struct {
 	pack               uint32
 	offset             uint32
@@ -18,43 +19,57 @@ type MasterIndex struct {
 	mu      sync.RWMutex
 	packIDs []ID
 	packNum map[ID]uint32
-	blobs   map[BlobHandle]location
-	// dups holds further copies of blobs stored in more than one pack.
+	data    blobTable
+	tree    blobTable
+	// dups holds further copies of blobs stored in more than one pack
+	// (rare: prune removes them).
 	dups map[BlobHandle][]location
 }
 
 func newMasterIndex() *MasterIndex {
 	return &MasterIndex{
 		packNum: make(map[ID]uint32),
-		blobs:   make(map[BlobHandle]location),
 		dups:    make(map[BlobHandle][]location),
 	}
 }
 
-// add records blobs of one pack. The caller holds no lock.
+func (mi *MasterIndex) table(t BlobType) *blobTable {
+	if t == TreeBlob {
+		return &mi.tree
+	}
+	return &mi.data
+}
+
+// add records blobs of one pack.
 func (mi *MasterIndex) add(packID ID, blobs []PackedBlob) {
 	mi.mu.Lock()
 	defer mi.mu.Unlock()
 	num, ok := mi.packNum[packID]
 	if !ok {
-		num = uint32(len(mi.packIDs))
 		mi.packIDs = append(mi.packIDs, packID)
+		num = uint32(len(mi.packIDs)) // 1-based
 		mi.packNum[packID] = num
 	}
 	for _, b := range blobs {
 		loc := location{pack: num, offset: b.Offset, length: b.Length, uncompressedLength: b.UncompressedLength}
-		old, exists := mi.blobs[b.BlobHandle]
-		switch {
-		case !exists:
-			mi.blobs[b.BlobHandle] = loc
-		case old == loc:
-			// the same pack listed in two index files
-		default:
-			if !containsLocation(mi.dups[b.BlobHandle], loc) {
-				mi.dups[b.BlobHandle] = append(mi.dups[b.BlobHandle], loc)
-			}
+		tab := mi.table(b.Type)
+		if tab.put(b.ID, loc) {
+			continue
+		}
+		old, _ := tab.get(b.ID)
+		if old != loc && !containsLocation(mi.dups[b.BlobHandle], loc) {
+			// The same pack listed in two index files is not a copy.
+			mi.dups[b.BlobHandle] = append(mi.dups[b.BlobHandle], loc)
 		}
 	}
+}
+
+// reserve prepares room for n more blobs of each type.
+func (mi *MasterIndex) reserve(data, tree int) {
+	mi.mu.Lock()
+	defer mi.mu.Unlock()
+	mi.data.reserve(data)
+	mi.tree.reserve(tree)
 }
 
 func containsLocation(list []location, loc location) bool {
@@ -68,7 +83,7 @@ func containsLocation(list []location, loc location) bool {
 
 func (mi *MasterIndex) packed(h BlobHandle, loc location) PackedBlob {
 	return PackedBlob{
-		BlobHandle: h, PackID: mi.packIDs[loc.pack],
+		BlobHandle: h, PackID: mi.packIDs[loc.pack-1],
 		Offset: loc.offset, Length: loc.length, UncompressedLength: loc.uncompressedLength,
 	}
 }
@@ -77,7 +92,7 @@ func (mi *MasterIndex) packed(h BlobHandle, loc location) PackedBlob {
 func (mi *MasterIndex) Has(h BlobHandle) bool {
 	mi.mu.RLock()
 	defer mi.mu.RUnlock()
-	_, ok := mi.blobs[h]
+	_, ok := mi.table(h.Type).get(h.ID)
 	return ok
 }
 
@@ -85,7 +100,7 @@ func (mi *MasterIndex) Has(h BlobHandle) bool {
 func (mi *MasterIndex) Lookup(h BlobHandle) []PackedBlob {
 	mi.mu.RLock()
 	defer mi.mu.RUnlock()
-	loc, ok := mi.blobs[h]
+	loc, ok := mi.table(h.Type).get(h.ID)
 	if !ok {
 		return nil
 	}
@@ -100,13 +115,7 @@ func (mi *MasterIndex) Lookup(h BlobHandle) []PackedBlob {
 func (mi *MasterIndex) Count(t BlobType) int {
 	mi.mu.RLock()
 	defer mi.mu.RUnlock()
-	n := 0
-	for h := range mi.blobs {
-		if h.Type == t {
-			n++
-		}
-	}
-	return n
+	return mi.table(t).count
 }
 
 // Each calls fn for every stored copy of every blob, in no order. fn must
@@ -114,11 +123,14 @@ func (mi *MasterIndex) Count(t BlobType) int {
 func (mi *MasterIndex) Each(fn func(PackedBlob)) {
 	mi.mu.RLock()
 	defer mi.mu.RUnlock()
-	for h, loc := range mi.blobs {
-		fn(mi.packed(h, loc))
-		for _, d := range mi.dups[h] {
-			fn(mi.packed(h, d))
-		}
+	for _, t := range []BlobType{DataBlob, TreeBlob} {
+		mi.table(t).each(func(id ID, loc location) {
+			h := BlobHandle{ID: id, Type: t}
+			fn(mi.packed(h, loc))
+			for _, d := range mi.dups[h] {
+				fn(mi.packed(h, d))
+			}
+		})
 	}
 }
 

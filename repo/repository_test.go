@@ -3,9 +3,12 @@ package repo_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/backend/mem"
@@ -362,4 +365,39 @@ func TestAutoCompressionProbe(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestStaleLocksAndUnlock(t *testing.T) {
+	ctx := context.Background()
+	r := initRepo(t, mem.New(), 2, repo.Options{})
+	host, _ := os.Hostname()
+	save := func(li repo.LockInfo) {
+		t.Helper()
+		data, _ := json.Marshal(li)
+		if _, err := r.SaveUnpacked(ctx, backend.LockFile, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	save(repo.LockInfo{Time: now.Add(-time.Hour), Exclusive: true, Hostname: "elsewhere", PID: 1}) // too old
+	save(repo.LockInfo{Time: now, Hostname: host, PID: 1 << 30})                                   // dead process here
+	save(repo.LockInfo{Time: now, Hostname: "elsewhere", PID: 1})                                  // fresh, other host
+	save(repo.LockInfo{Time: now, Hostname: host, PID: os.Getpid()})                               // this live process
+
+	if _, err := r.Lock(ctx, true); !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("exclusive lock with locks present: %v", err)
+	}
+	n, err := r.RemoveLocks(ctx, false)
+	if err != nil || n != 2 {
+		t.Fatalf("removed %d stale locks (%v), want 2", n, err)
+	}
+	n, err = r.RemoveLocks(ctx, true)
+	if err != nil || n != 2 {
+		t.Fatalf("remove all: %d (%v), want 2", n, err)
+	}
+	l, err := r.LockWithRetry(ctx, true, 0)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	_ = l.Unlock(ctx)
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/repo"
@@ -29,6 +30,7 @@ type globalOptions struct {
 	cacheDir        string
 	noCache         bool
 	noLock          bool
+	retryLock       time.Duration
 	json            bool
 	quiet           bool
 	verbose         int
@@ -55,12 +57,14 @@ func (g *globalOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.cacheDir, "cache-dir", "", "set the cache `directory` (accepted for compatibility; local repositories need no cache)")
 	fs.BoolVar(&g.noCache, "no-cache", false, "do not use a local cache")
 	fs.BoolVar(&g.noLock, "no-lock", false, "do not lock the repository (read-only commands only)")
+	fs.DurationVar(&g.retryLock, "retry-lock", 0, "retry to lock the repository if it is already locked, takes a value like 5m or 2h (default: no retries)")
 	fs.BoolVar(&g.json, "json", false, "set output mode to JSON for commands that support it")
 	fs.BoolVarP(&g.quiet, "quiet", "q", false, "do not output comprehensive progress report")
 	fs.CountVarP(&g.verbose, "verbose", "v", "be verbose (specify multiple times or a level using --verbose=n, max level/times is 2)")
 	fs.StringVar(&g.compression, "compression", "", "compression `mode` (only available for repository format version 2), one of (auto|off|max|fastest|better) (default: $RESTIC_COMPRESSION)")
 	fs.UintVar(&g.packSize, "pack-size", 0, "set target pack `size` in MiB, created pack files may be larger (default: $RESTIC_PACK_SIZE)")
 	fs.StringArrayVarP(&g.options, "option", "o", nil, "set extended option (`key=value`, can be specified multiple times)")
+	g.registerLimits(fs)
 }
 
 // finish fills unset options from the environment, as restic does.
@@ -221,7 +225,7 @@ func (g *globalOptions) openRepository(ctx context.Context, mode lockMode) (*rep
 	}
 	var lock *repo.Lock
 	if mode != noLock && !g.noLock {
-		if lock, err = r.Lock(ctx, mode == exclusiveLock); err != nil {
+		if lock, err = r.LockWithRetry(ctx, mode == exclusiveLock, g.retryLock); err != nil {
 			r.Close()
 			return nil, nil, err
 		}

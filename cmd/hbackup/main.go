@@ -38,6 +38,7 @@ func commands() []*command {
 		lsCommand(), catCommand(), versionCommand(),
 		checkCommand(),
 		forgetCommand(),
+		unlockCommand(),
 	}
 }
 

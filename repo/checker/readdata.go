@@ -62,7 +62,7 @@ func (c *Checker) checkPack(ctx context.Context, id repo.ID, blobs []repo.Packed
 	if !ok {
 		fi, err := c.r.Backend().Stat(ctx, h)
 		if errors.Is(err, backend.ErrNotExist) {
-			return []error{ErrPackMissing}
+			return []error{fmt.Errorf("%w: %w", ErrPackRead, ErrPackMissing)}
 		}
 		if err != nil {
 			return []error{fmt.Errorf("%w: %v", ErrPackRead, err)}
@@ -89,7 +89,7 @@ func (c *Checker) checkPack(ctx context.Context, id repo.ID, blobs []repo.Packed
 	})
 	if err != nil {
 		if errors.Is(err, backend.ErrNotExist) {
-			return []error{ErrPackMissing}
+			return []error{fmt.Errorf("%w: %w", ErrPackRead, ErrPackMissing)}
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -137,7 +137,7 @@ func (c *Checker) readBlobs(br *bufio.Reader, size int64, blobs []repo.PackedBlo
 		pos = end
 		out, err := c.r.DecodeBlob(b, sealed, plain)
 		if err != nil {
-			problems = append(problems, fmt.Errorf("blob %v: %w", b.ID, err))
+			problems = append(problems, err) // names the blob and the pack
 			continue
 		}
 		if b.UncompressedLength == 0 {

@@ -84,8 +84,23 @@ func (a *archiver) intermediateDir(ctx context.Context, d *virtualDir, fi os.Fil
 	if err != nil {
 		return nil, err
 	}
+	a.countDir(id, pnode) // restic counts the directories above the targets too
 	node.Subtree = &id
 	return node, nil
+}
+
+// countDir classifies a saved directory as new, changed or unmodified
+// against its parent snapshot's node.
+func (a *archiver) countDir(id repo.ID, pnode *snapshot.Node) {
+	a.progress.Dirs.Add(1)
+	switch {
+	case pnode == nil || pnode.Type != snapshot.NodeTypeDir:
+		a.progress.DirsNew.Add(1)
+	case pnode.Subtree != nil && *pnode.Subtree == id:
+		a.progress.DirsUnmodified.Add(1)
+	default:
+		a.progress.DirsChanged.Add(1)
+	}
 }
 
 // saveDir reads a directory from disk and writes its tree.
@@ -213,7 +228,6 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 		})
 		return node, nil
 	case mode.IsDir():
-		a.progress.Dirs.Add(1)
 		id, err := a.saveDir(ctx, path, parentSubtree(pnode))
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, errAbort) || errors.As(err, new(repositoryError)) {
@@ -225,14 +239,7 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 			}
 			return nil, err
 		}
-		switch {
-		case pnode == nil || pnode.Type != snapshot.NodeTypeDir:
-			a.progress.DirsNew.Add(1)
-		case pnode.Subtree != nil && *pnode.Subtree == id:
-			a.progress.DirsUnmodified.Add(1)
-		default:
-			a.progress.DirsChanged.Add(1)
-		}
+		a.countDir(id, pnode)
 		node.Subtree = &id
 		return node, nil
 	}
