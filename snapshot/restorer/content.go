@@ -139,6 +139,15 @@ func (w *packWriter) writeBlob(ctx context.Context, bj *blobJob, plain []byte) e
 		if u.file.failed.Load() {
 			continue
 		}
+		if hole && u.file.lazy && !u.file.created {
+			// A file that is all holes still has to exist.
+			if ok, err := w.write(ctx, u.file, nil, 0); !ok || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if !hole {
 			if ok, err := w.write(ctx, u.file, plain, u.offset); !ok || err != nil {
 				if err != nil {
@@ -192,10 +201,17 @@ func (w *packWriter) write(ctx context.Context, job *fileJob, p []byte, off int6
 				return false, err
 			}
 		}
-		// No O_CREATE: the plan made the file; never follow a symlink
-		// that replaced it since.
 		var err error
-		if f, err = os.OpenFile(job.path, os.O_WRONLY|syscall.O_NOFOLLOW, 0); err != nil {
+		if job.lazy && !job.created {
+			// The plan cleared the path; this pack holds all the content.
+			f, err = openNew(job.path, job.size, !w.rs.opts.Sparse)
+			job.created = err == nil
+		} else {
+			// No O_CREATE: the file exists; never follow a symlink that
+			// replaced it since.
+			f, err = os.OpenFile(job.path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+		}
+		if err != nil {
 			return false, w.rs.fileFailed(ctx, job, err)
 		}
 		w.open = append(w.open, openFile{job: job, f: f})

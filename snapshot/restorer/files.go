@@ -25,6 +25,12 @@ type fileJob struct {
 
 	pending atomic.Int64 // blob uses not yet written
 	failed  atomic.Bool  // an error was reported; no metadata, no verify
+
+	// lazy files have all their content in one pack: the goroutine
+	// writing that pack creates them on first write, which saves an open
+	// and a close per file. created is only used by that goroutine.
+	lazy    bool
+	created bool
 }
 
 // blobRef is one piece of a file's content.
@@ -78,7 +84,15 @@ func (rs *restorer) planFile(ctx context.Context, d *dirState, n *snapshot.Node,
 	if n.Size != uint64(job.size) {
 		rs.log.Warn("restore: node size differs from its content", "path", path, "size", n.Size, "content", job.size)
 	}
-	if err := createFile(path, job.size, !rs.opts.Sparse); err != nil {
+	// Files whose content is in a single pack are created by that pack's
+	// writer. Hardlink targets must exist now (links are made while
+	// planning), and empty files get no writes.
+	job.lazy = len(pbs) > 0 && !isLink && samePack(pbs)
+	if job.lazy {
+		if err := clearPath(path, false); err != nil {
+			return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
+		}
+	} else if err := createFile(path, job.size, !rs.opts.Sparse); err != nil {
 		return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
 	}
 
@@ -135,6 +149,16 @@ func (rs *restorer) addUses(job *fileJob, pbs []repo.PackedBlob) {
 	job.pending.Store(int64(len(pbs)))
 }
 
+// samePack reports whether all blobs are stored in one pack.
+func samePack(pbs []repo.PackedBlob) bool {
+	for _, pb := range pbs[1:] {
+		if pb.PackID != pbs[0].PackID {
+			return false
+		}
+	}
+	return true
+}
+
 // createFile creates an empty file of the given size, replacing whatever
 // non-directory is at path. Unwritten regions stay holes unless prealloc
 // asks the file system to reserve the space.
@@ -142,10 +166,20 @@ func createFile(path string, size int64, prealloc bool) error {
 	if err := clearPath(path, false); err != nil {
 		return err
 	}
-	// O_EXCL|O_NOFOLLOW: never write through a symlink planted at path.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := openNew(path, size, prealloc)
 	if err != nil {
 		return err
+	}
+	return f.Close()
+}
+
+// openNew creates a file that must not exist yet, sized to size, and
+// returns it open for writing. O_EXCL|O_NOFOLLOW: never write through a
+// symlink planted at path.
+func openNew(path string, size int64, prealloc bool) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, err
 	}
 	if size > 0 {
 		if prealloc {
@@ -155,10 +189,10 @@ func createFile(path string, size int64, prealloc bool) error {
 		}
 		if err := f.Truncate(size); err != nil {
 			_ = f.Close()
-			return err
+			return nil, err
 		}
 	}
-	return f.Close()
+	return f, nil
 }
 
 // clearPath removes a non-directory at path so a new item can take its

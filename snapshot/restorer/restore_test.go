@@ -322,3 +322,16 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestRestoreAllHoleFile: a file made only of zeros is created (with its
+// size) even though sparse restore writes nothing to it, and a file
+// restored by its pack's writer replaces what was at its path.
+func TestRestoreAllHoleFile(t *testing.T) {
+	zeros := make([]byte, 1<<20)
+	for _, sparse := range []bool{true, false} {
+		f := newFixture(t)
+		target, _ := f.restore(f.tree(f.file("zeros", zeros), f.file("small", []byte("hello"))), Options{Sparse: sparse})
+		wantContent(t, filepath.Join(target, "zeros"), zeros)
+		wantContent(t, filepath.Join(target, "small"), []byte("hello"))
+	}
+}
