@@ -25,9 +25,13 @@ type tableEntry struct {
 
 const maxLoadNum, maxLoadDen = 7, 8 // grow above 7/8 full
 
-// slot maps an ID to a start position in [0, n) without division.
+// slot maps an ID to a start position in [0, n) without division. IDs
+// are SHA-256 hashes, but the bytes are mixed anyway, so that IDs which
+// are not uniform (tests, damaged index files) cannot pile up in one slot.
 func slot(id ID, n int) int {
-	h := binary.LittleEndian.Uint64(id[:8])
+	h := binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[24:])
+	h *= 0x9e3779b97f4a7c15
+	h ^= h >> 29
 	hi, _ := bits.Mul64(h, uint64(n))
 	return int(hi)
 }

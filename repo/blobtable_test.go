@@ -58,3 +58,29 @@ func TestBlobTableMatchesMap(t *testing.T) {
 		t.Fatalf("each visited %d, want %d", n, len(ref))
 	}
 }
+
+// TestBlobTableSequentialIDs: IDs that differ only in a counter (not
+// uniform hashes) must still spread over the table.
+func TestBlobTableSequentialIDs(t *testing.T) {
+	var tab blobTable
+	for i := 0; i < 2000; i++ {
+		var id ID
+		id[0], id[1], id[2] = byte(i), byte(i>>8), byte(i>>16)
+		if !tab.put(id, location{pack: 1}) {
+			t.Fatalf("id %d reported as known", i)
+		}
+	}
+	if tab.count != 2000 {
+		t.Fatalf("count %d", tab.count)
+	}
+	// No entry may sit far from its home slot.
+	n := len(tab.slots)
+	for i, e := range tab.slots {
+		if e.loc.pack == 0 {
+			continue
+		}
+		if d := (i - slot(e.id, n) + n) % n; d > 64 {
+			t.Fatalf("entry %d slots away from its home: the slot function does not spread these IDs", d)
+		}
+	}
+}

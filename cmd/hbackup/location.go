@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/b2"
 	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/backend/sftp"
 )
@@ -20,9 +24,12 @@ func openLocation(loc string, g *globalOptions) (backend.Backend, error) {
 	if strings.HasPrefix(loc, "sftp:") {
 		return openSFTP(loc, g)
 	}
-	for _, scheme := range []string{"b2:", "s3:", "gs:", "azure:", "swift:", "rclone:"} {
+	if strings.HasPrefix(loc, "b2:") {
+		return openB2(loc, g)
+	}
+	for _, scheme := range []string{"s3:", "gs:", "azure:", "swift:", "rclone:"} {
 		if strings.HasPrefix(loc, scheme) {
-			return nil, fmt.Errorf("repository %q: the %s backend is not supported yet (local repositories only)", loc, strings.TrimSuffix(scheme, ":"))
+			return nil, fmt.Errorf("repository %q: the %s backend is not supported yet (hbackup supports local, sftp, rest and b2)", loc, strings.TrimSuffix(scheme, ":"))
 		}
 	}
 	return local.New(strings.TrimPrefix(loc, "local:"), local.Options{})
@@ -65,6 +72,61 @@ func openSFTP(loc string, g *globalOptions) (backend.Backend, error) {
 	// openLocation has no context; connecting is bounded by the
 	// backend's own handshake timeout.
 	be, err := sftp.New(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	return g.decorateRemote(be, cfg.Connections)
+}
+
+// openB2 opens a b2:bucket[:path] location, as restic writes it, with
+// the credentials in B2_ACCOUNT_ID and B2_ACCOUNT_KEY. Options:
+// -o b2.connections=N (restic's), -o b2.hard-delete=false to hide
+// removed files instead of deleting every version, and
+// -o b2.endpoint=URL to authorize elsewhere (tests use an emulator).
+func openB2(loc string, g *globalOptions) (backend.Backend, error) {
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(loc, "b2:"), ":")
+	if bucket == "" {
+		return nil, fmt.Errorf("repository %q: want b2:bucket or b2:bucket:path", loc)
+	}
+	if prefix != "" {
+		prefix = strings.TrimPrefix(path.Clean("/"+prefix), "/")
+	}
+	cfg := b2.Config{
+		AccountID: os.Getenv("B2_ACCOUNT_ID"), Key: os.Getenv("B2_ACCOUNT_KEY"),
+		Bucket: bucket, Prefix: prefix, Connections: b2.DefaultConnections, HardDelete: true,
+	}
+	for _, o := range g.options {
+		key, value, ok := strings.Cut(o, "=")
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		if !strings.HasPrefix(key, "b2.") {
+			continue
+		}
+		if !ok {
+			return nil, fmt.Errorf("invalid option %q: want key=value", o)
+		}
+		switch key {
+		case "b2.connections":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid option %q: want a number of connections of at least 1", o)
+			}
+			cfg.Connections = n
+		case "b2.hard-delete":
+			v, err := strconv.ParseBool(value)
+			if err != nil {
+				return nil, fmt.Errorf("invalid option %q: want true or false", o)
+			}
+			cfg.HardDelete = v
+		case "b2.endpoint":
+			cfg.Endpoint = value
+		default:
+			return nil, fmt.Errorf("unknown option %q: the b2 backend knows b2.connections, b2.hard-delete and b2.endpoint", key)
+		}
+	}
+	// openLocation has no context; authorizing gets a bounded one.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	be, err := b2.New(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
