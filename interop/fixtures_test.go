@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"encoding/json"
-	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/repo"
 	"os"
 	"path/filepath"
@@ -132,15 +131,7 @@ func TestExitCodes(t *testing.T) {
 func checkIndexAgainstPacks(t *testing.T, repoDir string) {
 	t.Helper()
 	ctx := context.Background()
-	be, err := local.New(repoDir, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(ctx, be, "geheim", repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRepo(t, repoDir)
 	if err := r.LoadIndex(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -318,30 +318,23 @@ func TestForgetRemovesSameFiles(t *testing.T) {
 	}
 }
 
-// TestForgetRefuses: --prune is refused before anything is removed, and a
-// repository locked by someone else is not touched by either tool.
+// TestForgetRefuses: invalid prune options are refused before anything is
+// forgotten, and a repository locked by someone else is not touched by
+// either tool.
 func TestForgetRefuses(t *testing.T) {
 	repoDir := filepath.Join(t.TempDir(), "repo")
 	n := writeForgetHistory(t, repoDir)
 	hb := newHbackup(repoDir)
-	_, errb, code := hb.runErr("forget", "--prune", "-l", "1")
-	if code == 0 || !strings.Contains(string(errb), "prune is not implemented yet") {
-		t.Errorf("--prune: exit %d, stderr %s", code, errb)
+	_, errb, code := hb.runErr("forget", "--prune", "--max-unused", "120%", "-l", "1")
+	if code == 0 || !strings.Contains(string(errb), "not a valid percentage") {
+		t.Errorf("--prune with an invalid --max-unused: exit %d, stderr %s", code, errb)
 	}
 	if _, errb, code := hb.runErr("forget", "--keep-last", "-1"); code == 0 {
 		t.Errorf("--keep-last -1 (removes everything in restic 0.14): exit 0, stderr %s", errb)
 	}
 
 	ctx := context.Background()
-	be, err := local.New(repoDir, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(ctx, be, "geheim", repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRepo(t, repoDir)
 	lock, err := r.Lock(ctx, false)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hbackup/hbackup/backend"
-	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/repo"
 )
 
@@ -17,15 +16,7 @@ import (
 func writeDeadLock(t *testing.T, repoDir string) {
 	t.Helper()
 	ctx := context.Background()
-	be, err := local.New(repoDir, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(ctx, be, "geheim", repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRepo(t, repoDir)
 	host, _ := os.Hostname()
 	data, _ := json.Marshal(repo.LockInfo{Time: time.Now(), Exclusive: true, Hostname: host, Username: "ghost", PID: 1 << 30})
 	if _, err := r.SaveUnpacked(ctx, backend.LockFile, data); err != nil {

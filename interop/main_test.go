@@ -5,6 +5,7 @@ package interop_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hbackup/hbackup/backend/local"
+	"github.com/hbackup/hbackup/repo"
 )
 
 // hbackupBin is built once by TestMain.
@@ -101,4 +105,20 @@ func cleanEnv() []string {
 		}
 	}
 	return env
+}
+
+// openRepo opens a local repository with the library (password
+// "geheim"), closed when the test ends.
+func openRepo(t testing.TB, repoDir string) *repo.Repository {
+	t.Helper()
+	be, err := local.New(repoDir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(context.Background(), be, "geheim", repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/internal/testutil"
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
@@ -82,15 +81,7 @@ func TestMixedUse(t *testing.T) {
 
 	// Compare the tree IDs of the source directory in all snapshots.
 	ctx := context.Background()
-	be, err := local.New(repoDir, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(ctx, be, "geheim", repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRepo(t, repoDir)
 	sns, err := snapshot.LoadAll(ctx, r)
 	if err != nil {
 		t.Fatal(err)

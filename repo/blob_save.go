@@ -10,7 +10,7 @@ import (
 
 // SaveBlob stores a blob unless the repository already has it, and returns
 // its ID and whether it was already known. The blob may sit in an open
-// pack until Flush.
+// pack until Flush. See SaveBlobID for the lifetime of ctx.
 func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID, bool, error) {
 	id := Hash(data)
 	known, _, err := r.SaveBlobID(ctx, t, id, data)
@@ -19,6 +19,10 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID,
 
 // SaveBlobID is SaveBlob for a caller that already hashed the data. It
 // also returns the blob's stored size (0 when known).
+//
+// When the blob completes a pack, the pack is uploaded in the background
+// with ctx: ctx must stay live until Flush or Wait returns (do not pass
+// the context of an errgroup whose Wait returns before Flush).
 func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []byte) (known bool, stored int, err error) {
 	if t != DataBlob && t != TreeBlob {
 		return false, 0, fmt.Errorf("invalid blob type %v", t)

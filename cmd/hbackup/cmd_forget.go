@@ -26,9 +26,7 @@ type forgetOptions struct {
 	groupBy  snapshot.GroupBy
 	dryRun   bool
 	prune    bool
-	// prune's options, accepted so restic command lines parse.
-	maxUnused, maxRepackSize                             string
-	repackCacheableOnly, repackSmall, repackUncompressed bool
+	pruneOpt pruneOptions // prune's flags, for --prune
 }
 
 func (o *forgetOptions) register(fs *pflag.FlagSet) {
@@ -57,12 +55,8 @@ func (o *forgetOptions) register(fs *pflag.FlagSet) {
 	o.groupBy = snapshot.DefaultGroupBy()
 	fs.VarP(&o.groupBy, "group-by", "g", "`group` snapshots by host, paths and/or tags, separated by comma (disable grouping with '')")
 	fs.BoolVarP(&o.dryRun, "dry-run", "n", false, "do not delete anything, just print what would be done")
-	fs.BoolVar(&o.prune, "prune", false, "automatically run the 'prune' command if snapshots have been removed (not implemented yet)")
-	fs.StringVar(&o.maxUnused, "max-unused", "5%", "tolerate given `limit` of unused data (with --prune)")
-	fs.StringVar(&o.maxRepackSize, "max-repack-size", "", "maximum `size` to repack (with --prune)")
-	fs.BoolVar(&o.repackCacheableOnly, "repack-cacheable-only", false, "only repack packs which are cacheable (with --prune)")
-	fs.BoolVar(&o.repackSmall, "repack-small", false, "repack pack files below 80% of target pack size (with --prune)")
-	fs.BoolVar(&o.repackUncompressed, "repack-uncompressed", false, "repack all uncompressed data (with --prune)")
+	fs.BoolVar(&o.prune, "prune", false, "automatically run the 'prune' command if snapshots have been removed")
+	o.pruneOpt.registerPolicy(fs)
 }
 
 func forgetCommand() *command {
@@ -77,7 +71,8 @@ then the --keep-* policy is applied to each group on its own. The decisions
 are those of restic 0.14.
 
 Only snapshot files are deleted; the data they refer to stays in the
-repository until it is pruned. --prune is not implemented yet.`,
+repository until it is pruned: --prune runs prune afterwards (with
+--dry-run, it only reports what prune would do).`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			var o forgetOptions
 			o.register(fs)
@@ -87,9 +82,11 @@ repository until it is pruned. --prune is not implemented yet.`,
 }
 
 func runForget(ctx context.Context, g *globalOptions, o *forgetOptions, args []string) error {
-	// Refuse before touching anything, so nobody believes data was pruned.
 	if o.prune {
-		return errors.New("prune is not implemented yet: nothing was forgotten; run forget without --prune")
+		// Bad prune flags must fail before any snapshot is forgotten.
+		if _, err := o.pruneOpt.options(); err != nil {
+			return err
+		}
 	}
 	for _, n := range []int{o.policy.Last, o.policy.Hourly, o.policy.Daily, o.policy.Weekly, o.policy.Monthly, o.policy.Yearly} {
 		// restic 0.14 accepts negative counts and then keeps nothing.
@@ -149,7 +146,15 @@ func runForget(ctx context.Context, g *globalOptions, o *forgetOptions, args []s
 		}
 	}
 	if g.json && len(groups) > 0 {
-		return writeJSON(g.stdout, groups)
+		if err := writeJSON(g.stdout, groups); err != nil {
+			return err
+		}
+	}
+	if len(remove) > 0 && o.prune {
+		g.printf("%d snapshots have been removed, running prune\n", len(remove))
+		o.pruneOpt.dryRun = o.dryRun
+		// In a dry run the snapshots still exist: plan as if they did not.
+		return runPrune(ctx, g, &o.pruneOpt, r, remove)
 	}
 	return nil
 }

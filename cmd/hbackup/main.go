@@ -39,6 +39,15 @@ func commands() []*command {
 		checkCommand(),
 		forgetCommand(),
 		unlockCommand(),
+		pruneCommand(),
+		copyCommand(),
+		keyCommand(),
+		tagCommand(),
+		listCommand(),
+		dumpCommand(),
+		findCommand(),
+		statsCommand(),
+		diffCommand(),
 	}
 }
 
