@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/hbackup/hbackup/backend"
-	"github.com/hbackup/hbackup/backend/local"
 	"github.com/hbackup/hbackup/internal/testutil"
 	"github.com/hbackup/hbackup/repo"
 	"golang.org/x/sync/errgroup"
@@ -314,24 +313,10 @@ func mustRemove(t *testing.T, p string) {
 	}
 }
 
-func openLocal(t *testing.T, repoDir string) *repo.Repository {
-	t.Helper()
-	be, err := local.New(repoDir, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(context.Background(), be, "geheim", repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
-}
-
 // someBlob returns the indexed blob of type bt with the smallest ID.
 func someBlob(t *testing.T, repoDir string, bt repo.BlobType) repo.PackedBlob {
 	t.Helper()
-	r := openLocal(t, repoDir)
+	r := openRepo(t, repoDir)
 	if err := r.LoadIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +335,7 @@ func someBlob(t *testing.T, repoDir string, bt repo.BlobType) repo.PackedBlob {
 func indexFiles(t *testing.T, repoDir string) []repo.ID {
 	t.Helper()
 	var ids []repo.ID
-	err := openLocal(t, repoDir).List(context.Background(), backend.IndexFile, func(id repo.ID, _ int64) error {
+	err := openRepo(t, repoDir).List(context.Background(), backend.IndexFile, func(id repo.ID, _ int64) error {
 		ids = append(ids, id)
 		return nil
 	})
@@ -364,7 +349,7 @@ func indexFiles(t *testing.T, repoDir string) []repo.ID {
 func dropIndexEntry(t *testing.T, repoDir string, h repo.BlobHandle) {
 	t.Helper()
 	ctx := context.Background()
-	r := openLocal(t, repoDir)
+	r := openRepo(t, repoDir)
 	type blobJSON struct {
 		ID                 repo.ID       `json:"id"`
 		Type               repo.BlobType `json:"type"`
@@ -428,7 +413,7 @@ func addOrphanPack(t *testing.T, repoDir string) {
 func duplicateIndex(t *testing.T, repoDir string) {
 	t.Helper()
 	ctx := context.Background()
-	r := openLocal(t, repoDir)
+	r := openRepo(t, repoDir)
 	data, err := r.LoadUnpacked(ctx, backend.IndexFile, indexFiles(t, repoDir)[0])
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
 	"github.com/spf13/pflag"
 )
@@ -57,7 +56,7 @@ contents are listed (recursively with --recursive).`,
 				} else {
 					fmt.Fprintf(g.stdout, "snapshot %s of %v at %s:\n", sn.ID().Str(), sn.Paths, sn.Time)
 				}
-				return walkTree(ctx, r, *sn.Tree, "/", func(p string, n *snapshot.Node) (bool, error) {
+				return snapshot.Walk(ctx, r, *sn.Tree, "/", func(p string, n *snapshot.Node) (bool, error) {
 					show, descend := lsSelect(p, n, dirs, *recursive)
 					if show {
 						if g.json {
@@ -95,28 +94,6 @@ func lsSelect(p string, n *snapshot.Node, dirs []string, recursive bool) (show, 
 		}
 	}
 	return false, false
-}
-
-// walkTree calls fn for every node below tree in depth-first order; fn
-// returns whether to descend into a directory.
-func walkTree(ctx context.Context, r *repo.Repository, tree repo.ID, prefix string, fn func(path string, n *snapshot.Node) (bool, error)) error {
-	t, err := snapshot.LoadTree(ctx, r, tree)
-	if err != nil {
-		return err
-	}
-	for _, n := range t.Nodes {
-		p := path.Join(prefix, n.Name)
-		descend, err := fn(p, n)
-		if err != nil {
-			return err
-		}
-		if descend && n.Type == snapshot.NodeTypeDir && n.Subtree != nil {
-			if err := walkTree(ctx, r, *n.Subtree, p, fn); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 type lsNode struct {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hbackup/hbackup/filter"
 	"github.com/hbackup/hbackup/repo"
 )
 
@@ -56,46 +57,15 @@ func ParseSubset(s string) (Subset, error) {
 		sub.percent = v
 		return sub, nil
 	}
-	n, err := parseSize(s)
-	if err != nil {
+	n, err := filter.ParseSize(s)
+	if err != nil && !strings.HasPrefix(s, "-") {
 		return Subset{}, invalid
 	}
-	if n <= 0 {
+	if n <= 0 { // restic's message for zero and negative sizes
 		return Subset{}, errors.New("check flag --read-data-subset=n n must be above 0")
 	}
 	sub.bytes = n
 	return sub, nil
-}
-
-// parseSize reads a byte count with an optional b, k, m, g or t suffix
-// (powers of 1024, either case).
-func parseSize(s string) (int64, error) {
-	if s == "" {
-		return 0, errors.New("empty size")
-	}
-	unit := int64(1)
-	num := s[:len(s)-1]
-	switch s[len(s)-1] {
-	case 'b', 'B':
-	case 'k', 'K':
-		unit = 1 << 10
-	case 'm', 'M':
-		unit = 1 << 20
-	case 'g', 'G':
-		unit = 1 << 30
-	case 't', 'T':
-		unit = 1 << 40
-	default:
-		num = s
-	}
-	v, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	if v > (1<<63-1)/unit {
-		return 0, fmt.Errorf("size %q too large", s)
-	}
-	return v * unit, nil
 }
 
 // String returns the subset as given.
