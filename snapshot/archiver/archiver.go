@@ -61,6 +61,9 @@ type Options struct {
 	// ProgramVersion is recorded in the snapshot (e.g. "hbackup 0.1.0").
 	ProgramVersion string
 	Logger         *slog.Logger
+	// Redirects read some paths from elsewhere (e.g. a ZFS snapshot)
+	// while recording them under their real names; see Redirect.
+	Redirects []Redirect
 }
 
 // Result is what a backup produced.
@@ -103,8 +106,11 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 		return nil, err
 	}
 	a := &archiver{repo: r, opts: opts, names: &snapshot.UserNames{}, progress: opts.Progress, cwd: cwd}
+	if a.redirect, err = newRedirector(opts.Redirects); err != nil {
+		return nil, err
+	}
 	if opts.OneFileSystem {
-		if a.devices, err = targetDevices(targets); err != nil {
+		if a.devices, err = a.targetDevices(targets); err != nil {
 			return nil, err
 		}
 	}

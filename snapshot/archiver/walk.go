@@ -25,6 +25,7 @@ type archiver struct {
 	cancel   func()          // stops the walk and the readers after a fatal error
 	cwd      string
 	buffers  bufferPool
+	redirect *redirector // nil without Options.Redirects
 }
 
 // pendingFile is a file node whose content is being saved by a worker.
@@ -44,7 +45,7 @@ func (a *archiver) saveVirtualDir(ctx context.Context, d *virtualDir, parentTree
 	var pending []*pendingFile
 	for _, name := range d.sortedNames() {
 		child := d.children[name]
-		fi, err := os.Lstat(child.path)
+		src, fi, err := a.lstat(child.path)
 		if err != nil {
 			if err := a.fail(child.path, err); err != nil {
 				return repo.ID{}, err
@@ -54,9 +55,9 @@ func (a *archiver) saveVirtualDir(ctx context.Context, d *virtualDir, parentTree
 		pnode := parent.Find(name)
 		var node *snapshot.Node
 		if child.target {
-			node, err = a.saveItem(ctx, child.path, fi, pnode, &wg, &pending)
+			node, err = a.saveItem(ctx, child.path, src, fi, pnode, &wg, &pending)
 		} else {
-			node, err = a.intermediateDir(ctx, child, fi, pnode)
+			node, err = a.intermediateDir(ctx, child, src, fi, pnode)
 		}
 		if err != nil {
 			return repo.ID{}, err
@@ -72,11 +73,11 @@ func (a *archiver) saveVirtualDir(ctx context.Context, d *virtualDir, parentTree
 	return a.finishTree(ctx, tree, pending)
 }
 
-func (a *archiver) intermediateDir(ctx context.Context, d *virtualDir, fi os.FileInfo, pnode *snapshot.Node) (*snapshot.Node, error) {
+func (a *archiver) intermediateDir(ctx context.Context, d *virtualDir, src string, fi os.FileInfo, pnode *snapshot.Node) (*snapshot.Node, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", d.path)
 	}
-	node, err := snapshot.NodeFromFileInfo(d.path, fi, a.names)
+	node, err := a.nodeFromFileInfo(d.path, src, fi)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (a *archiver) countDir(id repo.ID, pnode *snapshot.Node) {
 
 // saveDir reads a directory from disk and writes its tree.
 func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID) (repo.ID, error) {
-	names, err := readDirNames(dir)
+	names, err := readDirNames(a.source(dir))
 	if err != nil {
 		return repo.ID{}, err
 	}
@@ -119,7 +120,7 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID)
 			return repo.ID{}, err
 		}
 		path := filepath.Join(dir, name)
-		fi, err := os.Lstat(path)
+		src, fi, err := a.lstat(path)
 		if err != nil {
 			if err := a.fail(path, err); err != nil {
 				wg.Wait()
@@ -130,7 +131,7 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID)
 		if a.opts.Excluder != nil && a.opts.Excluder.Excluded(a.abs(path), fi) {
 			continue
 		}
-		node, err := a.saveItem(ctx, path, fi, parent.Find(name), &wg, &pending)
+		node, err := a.saveItem(ctx, path, src, fi, parent.Find(name), &wg, &pending)
 		if err != nil {
 			wg.Wait()
 			return repo.ID{}, err
@@ -162,7 +163,7 @@ func readDirNames(dir string) ([]string, error) {
 // saveItem builds the node of one file system entry. Regular file content
 // is saved by a worker; the node is complete once wg is done. A nil node
 // means the item is not stored.
-func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pnode *snapshot.Node, wg *sync.WaitGroup, pending *[]*pendingFile) (*snapshot.Node, error) {
+func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInfo, pnode *snapshot.Node, wg *sync.WaitGroup, pending *[]*pendingFile) (*snapshot.Node, error) {
 	mode := fi.Mode()
 	if mode&(os.ModeSocket|os.ModeIrregular) != 0 {
 		return nil, nil // restic does not store sockets or irregular files
@@ -172,7 +173,7 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 			return nil, nil
 		}
 		// A mount point: keep the directory, empty, as restic does.
-		node, err := snapshot.NodeFromFileInfo(path, fi, a.names)
+		node, err := a.nodeFromFileInfo(path, src, fi)
 		if err != nil {
 			return nil, a.fail(path, err)
 		}
@@ -180,7 +181,7 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 		node.Subtree = &id
 		return node, err
 	}
-	node, err := snapshot.NodeFromFileInfo(path, fi, a.names)
+	node, err := a.nodeFromFileInfo(path, src, fi)
 	if err != nil {
 		return nil, a.fail(path, err)
 	}
@@ -209,7 +210,7 @@ func (a *archiver) saveItem(ctx context.Context, path string, fi os.FileInfo, pn
 					a.cancel()
 				}
 			}()
-			content, size, err := a.saveFile(ctx, path, fi)
+			content, size, err := a.saveFile(ctx, src, fi)
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -369,10 +370,10 @@ func deviceOf(fi os.FileInfo) uint64 {
 	return 0
 }
 
-func targetDevices(targets []string) (map[uint64]bool, error) {
+func (a *archiver) targetDevices(targets []string) (map[uint64]bool, error) {
 	devs := map[uint64]bool{}
 	for _, t := range targets {
-		fi, err := os.Lstat(t)
+		_, fi, err := a.lstat(t)
 		if err != nil {
 			return nil, err
 		}
