@@ -13,6 +13,7 @@ command -v setfattr >/dev/null || need+=(attr)
 command -v rclone >/dev/null || need+=(rclone)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
+command -v zfs-fuse >/dev/null || [ -x /usr/sbin/zfs-fuse ] || need+=(zfs-fuse)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing: ${need[*]}"
   apt-get update -qq

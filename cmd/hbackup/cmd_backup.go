@@ -15,6 +15,8 @@ import (
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
 	"github.com/hbackup/hbackup/snapshot/archiver"
+	"github.com/hbackup/hbackup/zfs"
+	"github.com/hbackup/hbackup/zfs/snapsource"
 	"github.com/spf13/pflag"
 )
 
@@ -33,6 +35,9 @@ type backupFlags struct {
 	force                                            bool
 	ignoreInode, ignoreCtime                         bool
 	readConcurrency                                  uint
+	zfsDatasets                                      []string
+	zfsMountDir                                      string
+	zfsKeep                                          bool
 }
 
 func backupCommand() *command {
@@ -72,6 +77,9 @@ Exit status is 12 if the password is incorrect.`,
 			fs.BoolVar(&f.ignoreInode, "ignore-inode", false, "ignore inode number changes when checking for modified files")
 			fs.BoolVar(&f.ignoreCtime, "ignore-ctime", false, "ignore ctime changes when checking for modified files")
 			fs.UintVar(&f.readConcurrency, "read-concurrency", 0, "read `n` files concurrently (default: $RESTIC_READ_CONCURRENCY or 2)")
+			fs.StringSliceVar(&f.zfsDatasets, "zfs", nil, "back up ZFS `dataset`s from an atomic snapshot, recording their mount points (comma-separated or repeated)")
+			fs.StringVar(&f.zfsMountDir, "zfs-mount-dir", "", "`dir`ectory for read-only clones of the ZFS snapshots where .zfs/snapshot is unavailable (default: /run/hbackup/zfs)")
+			fs.BoolVar(&f.zfsKeep, "zfs-keep-snapshot", false, "keep the ZFS snapshots after the backup (released) instead of destroying them")
 			return func(ctx context.Context, args []string) error { return runBackup(ctx, g, &f, args) }
 		},
 	}
@@ -82,7 +90,7 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 	if err != nil {
 		return err
 	}
-	if len(targets) == 0 {
+	if len(targets) == 0 && len(f.zfsDatasets) == 0 {
 		return errors.New("nothing to backup, please specify source files/dirs")
 	}
 	for _, t := range targets {
@@ -129,6 +137,30 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 	}
 	defer done()
 
+	// ZFS snapshots are taken once the repository is open and locked,
+	// so a wrong password or a locked repository leaves none behind.
+	var tags = flattenTags(f.tags)
+	var redirects []archiver.Redirect
+	if len(f.zfsDatasets) > 0 {
+		frozen, err := snapsource.Freeze(ctx, &zfs.Runner{Logger: g.logger}, snapsource.Options{
+			Datasets: f.zfsDatasets, MountDir: f.zfsMountDir, Keep: f.zfsKeep, Time: tm, Logger: g.logger,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := frozen.Release(ctx); err != nil {
+				fmt.Fprintf(g.stderr, "warning: releasing the ZFS snapshots: %v\n", err)
+			}
+		}()
+		for _, d := range frozen.Datasets {
+			g.verbosef(1, "reading %s from ZFS snapshot %s (%s)\n", d.Mountpoint, d.Snapshot, d.Source)
+		}
+		targets = append(targets, frozen.Paths()...)
+		redirects = frozen.Redirects()
+		tags = append(tags, frozen.Tags()...)
+	}
+
 	// List snapshots before loading the index (restic's read order).
 	parent, err := findParent(ctx, g, r, f, host, targets, tm)
 	if err != nil {
@@ -157,7 +189,7 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 	}
 	stopProgress := g.startBackupProgress(progress, targets)
 	res, err := archiver.Backup(ctx, r, archiver.Options{
-		Paths: targets, Host: host, Tags: flattenTags(f.tags), Time: tm, Parent: parent,
+		Paths: targets, Host: host, Tags: tags, Time: tm, Parent: parent, Redirects: redirects,
 		Excluder: excluder, Excludes: append(append([]string{}, f.excludes...), f.iexcludes...),
 		OneFileSystem: f.oneFileSystem, IgnoreInode: f.ignoreInode, IgnoreCtime: f.ignoreCtime,
 		DryRun: f.dryRun, ReadConcurrency: concurrency, OnError: onError, Progress: progress,

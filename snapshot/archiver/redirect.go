@@ -101,8 +101,12 @@ func (a *archiver) source(path string) string {
 func (a *archiver) nodeFromFileInfo(path, src string, fi os.FileInfo) (*snapshot.Node, error) {
 	node, err := snapshot.NodeFromFileInfo(src, fi, a.names)
 	if node != nil && a.redirect != nil {
-		if e := a.redirect.match(a.abs(path)); e != nil && node.DeviceID == e.sourceDev {
-			node.DeviceID = e.DeviceID
+		if e := a.redirect.match(a.abs(path)); e != nil {
+			// The source's root has its own name (a mount directory).
+			node.Name = filepath.Base(path)
+			if node.DeviceID == e.sourceDev {
+				node.DeviceID = e.DeviceID
+			}
 		}
 	}
 	return node, err
