@@ -23,7 +23,11 @@ func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte
 	var errs []error
 	for _, pb := range copies {
 		sealed := make([]byte, pb.Length)
-		err := r.be.Load(ctx, backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()}, int(pb.Length), int64(pb.Offset),
+		load := r.be.Load
+		if pc, ok := r.be.(PackCache); ok && t == TreeBlob {
+			load = pc.LoadCached
+		}
+		err := load(ctx, backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()}, int(pb.Length), int64(pb.Offset),
 			func(rd io.Reader) error {
 				_, err := io.ReadFull(rd, sealed)
 				return err

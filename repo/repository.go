@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -41,6 +42,22 @@ type Options struct {
 	// KeyHint names a key file (ID or prefix) to try first.
 	KeyHint string
 	Logger  *slog.Logger
+	// Cache, if set, is called once the repository's ID is known (cache
+	// directories are per repository) and returns the backend to use
+	// from then on, typically a backend/cache.Backend keeping metadata on
+	// local disk. If that backend is a PackCache, tree packs go through it.
+	Cache func(repoID string, be backend.Backend) backend.Backend
+}
+
+// PackCache is implemented by a caching backend (backend/cache.Backend)
+// that keeps whole copies of the packs holding tree blobs, as restic
+// does: only the repository knows from its index which packs those are.
+type PackCache interface {
+	// LoadCached is Load for a pack known to hold tree blobs: the whole
+	// pack is cached, if it is not yet, and the range read from the copy.
+	LoadCached(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error
+	// AddCached stores a tree pack this process has just uploaded.
+	AddCached(ctx context.Context, h backend.Handle, data []byte)
 }
 
 // InitOptions choose the format of a new repository.
@@ -162,6 +179,9 @@ func Open(ctx context.Context, be backend.Backend, password string, opts Options
 	cfg, err := parseConfig(plain)
 	if err != nil {
 		return nil, fmt.Errorf("%w: config: %v", ErrIntegrity, err)
+	}
+	if opts.Cache != nil {
+		be = opts.Cache(cfg.ID, be)
 	}
 	r, err := newRepository(be, master, cfg, opts)
 	if err != nil {

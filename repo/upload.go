@@ -74,6 +74,9 @@ func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	if err := r.be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
 		return fmt.Errorf("save pack %v: %w", h, err)
 	}
+	if pc, ok := r.be.(PackCache); ok && len(p.blobs) > 0 && p.blobs[0].Tree {
+		pc.AddCached(ctx, h, data)
+	}
 
 	blobs := make([]PackedBlob, len(p.blobs))
 	for i, b := range p.blobs {

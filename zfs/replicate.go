@@ -142,6 +142,13 @@ func (p *replication) run(ctx context.Context) error {
 			return fmt.Errorf("zfs replicate: target %s has %d snapshots but none in common with %s (use force to destroy it and send everything again): %w", o.Target, len(dstSnaps), o.Source, ErrNoCommonSnapshot)
 		}
 		p.logf(ctx, "no common snapshot: destroying target", "target", o.Target)
+		// Unmount first: a busy target then fails before anything of it
+		// is destroyed (destroy -r removes snapshots before the filesystem).
+		if d, err := p.dst.Dataset(ctx, o.Target); err == nil && d.Mounted {
+			if err := p.dst.Unmount(ctx, o.Target, false); err != nil {
+				return fmt.Errorf("zfs replicate: target %s: %w", o.Target, err)
+			}
+		}
 		if err := p.dst.Destroy(ctx, o.Target, DestroyOptions{Recursive: true}); err != nil {
 			return fmt.Errorf("zfs replicate: destroying target %s: %w", o.Target, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -236,5 +237,36 @@ func TestReplicateBandwidthLimit(t *testing.T) {
 	}
 	if len(steps) < 8 {
 		t.Fatalf("only %d progress steps for 2 MiB", len(steps))
+	}
+}
+
+// A target that --force must destroy but that is in use fails with
+// ErrBusy, leaving the source as it was and the target untouched.
+func TestReplicateBusyTarget(t *testing.T) {
+	ctx := context.Background()
+	sp, dp := testutil.NewZFSPool(t), testutil.NewZFSPool(t)
+	src := sp.CreateDataset(t, "home", nil)
+	dst := dp.CreateDataset(t, "home", nil)
+	if err := dp.Runner.Snapshot(ctx, []string{dst + "@unrelated"}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	busy := exec.Command("sleep", "1000")
+	busy.Dir = dp.Path("home")
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = busy.Process.Kill(); _ = busy.Wait() }()
+	_, err := zfs.Replicate(ctx, sp.Runner, dp.Runner, zfs.ReplicateOptions{Source: src, Target: dst, Force: true})
+	if !errors.Is(err, zfs.ErrBusy) {
+		t.Fatalf("got %v, want ErrBusy", err)
+	}
+	if got := snapNames(t, sp.Runner, src); len(got) != 0 {
+		t.Fatalf("stray source snapshots %v", got)
+	}
+	if got := snapNames(t, dp.Runner, dst); !slices.Equal(got, []string{"unrelated"}) {
+		t.Fatalf("target snapshots %v", got)
+	}
+	if d, err := dp.Runner.Dataset(ctx, dst); err != nil || !d.Mounted {
+		t.Fatalf("target after the failure: %+v, %v", d, err)
 	}
 }

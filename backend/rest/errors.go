@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/hbackup/hbackup/backend"
@@ -39,7 +41,11 @@ func statusError(resp *http.Response, what string) error {
 		return backend.Permanent(fmt.Errorf("%s: %w (check the user and password)", msg, ErrUnauthorized))
 	case code == http.StatusForbidden:
 		return backend.Permanent(fmt.Errorf("%s: %w", msg, ErrForbidden))
-	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
+	case code == http.StatusTooManyRequests:
+		return withRetryAfter(resp, errors.New(msg))
+	case code == http.StatusServiceUnavailable:
+		return withRetryAfter(resp, errors.New(msg))
+	case code == http.StatusRequestTimeout:
 		return errors.New(msg)
 	case code >= 400 && code < 500, code == http.StatusInsufficientStorage, code == http.StatusNotImplemented:
 		return backend.Permanent(errors.New(msg))
@@ -61,4 +67,33 @@ func bodyText(resp *http.Response) string {
 		}
 	}
 	return strings.Join(strings.Fields(text), " ")
+}
+
+// withRetryAfter marks err with the server's Retry-After, if it sent one,
+// so backend/retry waits at least that long.
+func withRetryAfter(resp *http.Response, err error) error {
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		return backend.RetryAfter(err, d)
+	}
+	return err
+}
+
+// parseRetryAfter reads a Retry-After value: a number of seconds or an
+// HTTP date (RFC 9110, 10.2.3). A date in the past means no wait.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,8 +37,10 @@ const DefaultConnections = 5
 // Config configures a REST backend.
 type Config struct {
 	// URL is the repository's base URL: http or https, with an optional
-	// user:password for HTTP basic authentication. A "rest:" prefix,
-	// as in a restic repository location, is accepted.
+	// user:password for HTTP basic authentication, or restic's
+	// http+unix:///path/to/socket:/repository/path for a server on a unix
+	// socket. A "rest:" prefix, as in a restic repository location, is
+	// accepted.
 	URL string
 	// Username and Password are used when URL carries no user
 	// information (restic reads them from RESTIC_REST_USERNAME and
@@ -50,7 +53,8 @@ type Config struct {
 	// TLSConfig, if set, is used for https (e.g. a private CA's pool).
 	TLSConfig *tls.Config
 	// Transport, if set, replaces the default transport (which speaks
-	// HTTP/2 to servers that offer it over TLS).
+	// HTTP/2 to servers that offer it over TLS, and dials the socket of
+	// an http+unix URL); it must then reach the server by itself.
 	Transport http.RoundTripper
 }
 
@@ -71,6 +75,13 @@ var _ backend.Backend = (*Backend)(nil)
 // whether one exists.
 func New(cfg Config) (*Backend, error) {
 	raw := strings.TrimPrefix(cfg.URL, "rest:")
+	var socket string
+	if strings.HasPrefix(raw, unixScheme) {
+		var err error
+		if socket, raw, err = splitUnixURL(raw); err != nil {
+			return nil, err
+		}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse's message may quote the password; keep it out.
@@ -98,6 +109,9 @@ func New(cfg Config) (*Backend, error) {
 		}
 	}
 	b.location = "rest:" + redactURL(u)
+	if socket != "" {
+		b.location = "rest:" + unixScheme + socket + ":" + u.Path
+	}
 	u.User = nil
 	b.base = u
 	if b.connections <= 0 {
@@ -105,9 +119,36 @@ func New(cfg Config) (*Backend, error) {
 	}
 	b.client = &http.Client{Transport: cfg.Transport}
 	if cfg.Transport == nil {
-		b.client.Transport = newTransport(cfg.TLSConfig, b.connections)
+		tr := newTransport(cfg.TLSConfig, b.connections)
+		if socket != "" {
+			tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", socket)
+			}
+		}
+		b.client.Transport = tr
 	}
 	return b, nil
+}
+
+// unixScheme starts restic's form for a server on a unix socket:
+// http+unix:///path/to/socket:/repository/path.
+const unixScheme = "http+unix://"
+
+// splitUnixURL splits an http+unix URL into the socket's path and the
+// plain http URL of the repository on it. As restic, the socket path ends
+// at the first ':'.
+func splitUnixURL(raw string) (socket, httpURL string, err error) {
+	rest := strings.TrimPrefix(raw, unixScheme)
+	socket, repoPath, ok := strings.Cut(rest, ":")
+	if !ok || !strings.HasPrefix(socket, "/") || len(socket) < 2 {
+		return "", "", fmt.Errorf("rest: invalid URL %q: want http+unix:///path/to/socket:/repository/path", raw)
+	}
+	if !strings.HasPrefix(repoPath, "/") {
+		repoPath = "/" + repoPath
+	}
+	// The host only fills the Host header; the dialer ignores it.
+	return socket, "http://localhost" + repoPath, nil
 }
 
 // newTransport is Go's default transport with an explicit TLS

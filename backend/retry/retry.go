@@ -3,7 +3,8 @@
 //
 // An error is transient unless it matches backend.ErrNotExist or
 // backend.ErrAlreadyExists, was marked with backend.Permanent, or comes
-// with a cancelled context. Those return at once.
+// with a cancelled context. Those return at once. An error marked with
+// backend.RetryAfter is retried no sooner than the server asked.
 package retry
 
 import (
@@ -121,6 +122,9 @@ func (b *Backend) retry(ctx context.Context, op string, fn func(attempt int) err
 			return err
 		}
 		wait := b.jitter(delay)
+		if d, ok := backend.RetryDelay(err); ok && d > wait {
+			wait = d // the server said when to come back
+		}
 		if attempt > b.opts.MaxRetries || time.Since(start)+wait > b.opts.MaxElapsed {
 			if attempt > 1 {
 				return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)

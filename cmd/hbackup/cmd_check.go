@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/hbackup/hbackup/repo/checker"
 	"github.com/spf13/pflag"
@@ -29,7 +30,7 @@ Exit status is 0 if no errors were found, and 1 otherwise.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			readData := fs.Bool("read-data", false, "read all data blobs")
 			subset := fs.String("read-data-subset", "", "read a `subset` of data packs, specified as 'n/t' for specific part, or either 'x%' or 'x.y%' or a size in bytes with suffixes k/K, m/M, g/G, t/T for a random subset")
-			fs.Bool("with-cache", false, "use the cache (accepted for compatibility; hbackup has no cache)")
+			withCache := fs.Bool("with-cache", false, "use the cache")
 			fs.Bool("check-unused", false, "find unused blobs (deprecated: use --verbose)")
 			return func(ctx context.Context, args []string) error {
 				if len(args) != 0 {
@@ -46,6 +47,17 @@ Exit status is 0 if no errors were found, and 1 otherwise.`,
 					}
 					sub = &s
 				}
+				// As restic: check reads the repository, not cached
+				// copies, but keeps the tree packs it downloads in a
+				// temporary cache, so each is fetched once and whole.
+				if !*withCache && !g.noCache {
+					tmp, err := os.MkdirTemp("", "hbackup-check-cache-")
+					if err != nil {
+						return fmt.Errorf("temporary cache: %w", err)
+					}
+					defer os.RemoveAll(tmp)
+					g.cacheDir = tmp
+				}
 				r, done, err := g.openRepository(ctx, exclusiveLock)
 				if err != nil {
 					return err
@@ -61,8 +73,14 @@ Exit status is 0 if no errors were found, and 1 otherwise.`,
 }
 
 // runCheck runs the checker's steps, printing what restic 0.14 prints:
-// progress and hints on stdout, errors on stderr.
+// progress and hints on stdout, errors on stderr; with --json, restic
+// 0.17's error lines and summary instead (see check_report.go).
 func runCheck(ctx context.Context, g *globalOptions, c *checker.Checker, readData bool, sub *checker.Subset) error {
+	rep := newCheckReport(g)
+	return rep.finish(checkSteps(ctx, g, rep, c, readData, sub))
+}
+
+func checkSteps(ctx context.Context, g *globalOptions, rep *checkReport, c *checker.Checker, readData bool, sub *checker.Subset) error {
 	errorsFound := false
 	g.printf("load indexes\n")
 	var indexErrs []error
@@ -85,14 +103,16 @@ func runCheck(ctx context.Context, g *globalOptions, c *checker.Checker, readDat
 		return err
 	}
 	if dups {
+		rep.summary.SuggestRepairIndex = true
 		g.printf("This is non-critical, you can run `hbackup repair index` to correct this\n")
 	}
 	if mixed {
+		rep.summary.SuggestPrune = true
 		g.printf("Mixed packs with tree and data blobs are non-critical, you can run `hbackup prune` to correct this.\n")
 	}
 	if len(indexErrs) > 0 {
 		for _, e := range indexErrs {
-			fmt.Fprintf(g.stderr, "error: %v\n", e)
+			rep.errorf("error: %v\n", e)
 		}
 		return errors.New("LoadIndex returned errors")
 	}
@@ -106,12 +126,13 @@ func runCheck(ctx context.Context, g *globalOptions, c *checker.Checker, readDat
 			return
 		}
 		errorsFound = true
-		fmt.Fprintf(g.stderr, "%v\n", err)
+		rep.errorf("%v\n", err)
 	})
 	if err != nil {
 		return err
 	}
 	if orphans > 0 {
+		rep.summary.SuggestPrune = true
 		g.printf("%d additional files were found in the repo, which likely contain duplicate data.\nThis is non-critical, you can run `hbackup prune` to correct this.\n", orphans)
 	}
 
@@ -121,13 +142,14 @@ func runCheck(ctx context.Context, g *globalOptions, c *checker.Checker, readDat
 		errorsFound, structureOK = true, false
 		var te *checker.TreeError
 		if errors.As(err, &te) {
-			fmt.Fprintf(g.stderr, "error for tree %v:\n", te.TreeID.Str())
+			msg := fmt.Sprintf("error for tree %v:\n", te.TreeID.Str())
 			for _, e := range te.Errors {
-				fmt.Fprintf(g.stderr, "  %v\n", e)
+				msg += fmt.Sprintf("  %v\n", e)
 			}
+			rep.errorf("%s", msg)
 			return
 		}
-		fmt.Fprintf(g.stderr, "error: %v\n", err)
+		rep.errorf("error: %v\n", err)
 	})
 	if err != nil {
 		return err
@@ -152,7 +174,11 @@ func runCheck(ctx context.Context, g *globalOptions, c *checker.Checker, readDat
 		}
 		err := c.ReadPacks(ctx, packs, func(err error) {
 			errorsFound = true
-			fmt.Fprintf(g.stderr, "%v\n", err)
+			var pe *checker.PackError
+			if errors.As(err, &pe) {
+				rep.brokenPack(pe.PackID)
+			}
+			rep.errorf("%v\n", err)
 		})
 		if err != nil {
 			return err

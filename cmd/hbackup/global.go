@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/cache"
 	"github.com/hbackup/hbackup/repo"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -29,6 +31,7 @@ type globalOptions struct {
 	keyHint         string
 	cacheDir        string
 	noCache         bool
+	cleanupCache    bool
 	noLock          bool
 	retryLock       time.Duration
 	json            bool
@@ -54,7 +57,8 @@ func (g *globalOptions) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&g.passwordFile, "password-file", "p", "", "`file` to read the repository password from (default: $RESTIC_PASSWORD_FILE)")
 	fs.StringVar(&g.passwordCommand, "password-command", "", "shell `command` to obtain the repository password from (default: $RESTIC_PASSWORD_COMMAND)")
 	fs.StringVar(&g.keyHint, "key-hint", "", "`key` ID of key to try decrypting first (default: $RESTIC_KEY_HINT)")
-	fs.StringVar(&g.cacheDir, "cache-dir", "", "set the cache `directory` (accepted for compatibility; local repositories need no cache)")
+	fs.StringVar(&g.cacheDir, "cache-dir", "", "set the cache `directory`. (default: use system default cache directory)")
+	fs.BoolVar(&g.cleanupCache, "cleanup-cache", false, "auto remove old cache directories")
 	fs.BoolVar(&g.noCache, "no-cache", false, "do not use a local cache")
 	fs.BoolVar(&g.noLock, "no-lock", false, "do not lock the repository (read-only commands only)")
 	fs.DurationVar(&g.retryLock, "retry-lock", 0, "retry to lock the repository if it is already locked, takes a value like 5m or 2h (default: no retries)")
@@ -185,7 +189,11 @@ func (g *globalOptions) repoOptions() (repo.Options, error) {
 	if err != nil {
 		return repo.Options{}, err
 	}
-	return repo.Options{Compression: comp, PackSize: int(g.packSize) << 20, KeyHint: g.keyHint, Logger: g.logger}, nil
+	opts := repo.Options{Compression: comp, PackSize: int(g.packSize) << 20, KeyHint: g.keyHint, Logger: g.logger}
+	if !g.noCache {
+		opts.Cache = g.useCache
+	}
+	return opts, nil
 }
 
 // lockMode says which lock a command takes.
@@ -247,4 +255,28 @@ func (g *globalOptions) printf(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(g.stdout, format, args...)
+}
+
+// useCache puts the local metadata cache in front of be, for every kind
+// of backend as restic does. A cache that cannot be opened is a warning,
+// never a failure.
+func (g *globalOptions) useCache(repoID string, be backend.Backend) backend.Backend {
+	c, err := cache.New(be, repoID, cache.Options{Dir: g.cacheDir, Logger: g.logger})
+	if err != nil {
+		fmt.Fprintf(g.stderr, "unable to open cache: %v\n", err)
+		return be
+	}
+	base := filepath.Dir(c.Dir())
+	if g.cleanupCache {
+		removed, err := cache.RemoveOld(base, 0)
+		if len(removed) > 0 {
+			g.printf("removed %d old cache dirs from %v\n", len(removed), base)
+		}
+		if err != nil {
+			fmt.Fprintf(g.stderr, "unable to remove old cache dirs: %v\n", err)
+		}
+	} else if old, _ := cache.OldDirs(base, 0); len(old) > 0 && g.verbose > 0 && !g.quiet && !g.json {
+		fmt.Fprintf(g.stderr, "found %d old cache directories in %v, run `hbackup --cleanup-cache ...` to remove them\n", len(old), base)
+	}
+	return c
 }

@@ -48,6 +48,10 @@ func commands() []*command {
 		findCommand(),
 		statsCommand(),
 		diffCommand(),
+		runCommand(), verifyCommand(), restoreTestCommand(),
+		zfsCommand(),
+		docsCommand(), scheduleCommand(),
+		repairCommand(), rebuildIndexCommand(), rewriteCommand(), migrateCommand(),
 	}
 }
 

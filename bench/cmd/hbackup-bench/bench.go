@@ -17,18 +17,21 @@ import (
 
 // bench holds the state of one harness invocation.
 type bench struct {
-	cfg     config
-	log     io.Writer // progress, on stderr
-	work    string
-	scratch string // repositories, caches and restore targets; emptied at start and end
-	dataDir string
-	data    *dataset.Manifest
-	restic  *tool
-	hbackup *tool
-	base    map[*tool]string // a repository per tool holding a backup of the data
-	seq     int              // numbers scratch paths
-	notes   []string
-	dropErr error // why -drop-caches could not drop, once it failed
+	cfg      config
+	log      io.Writer // progress, on stderr
+	work     string
+	scratch  string // repositories, caches and restore targets; emptied at start and end
+	dataDir  string
+	data     *dataset.Manifest
+	restic   *tool
+	hbackup  *tool
+	base     map[*tool]string // a repository per tool holding a backup of the data
+	hist     *history         // the history forget-prune and copy start from
+	copyDst  string           // an empty repository copy's destinations are copied from
+	password string           // the password file both tools use
+	seq      int              // numbers scratch paths
+	notes    []string
+	dropErr  error // why -drop-caches could not drop, once it failed
 }
 
 // newBench prepares the work directory, the tools and the data. cleanup
@@ -87,6 +90,7 @@ func (b *bench) setup(ctx context.Context) error {
 		}
 		hbackupBin = p
 	}
+	b.password = pw
 	b.restic = newTool("restic", resticBin, pw)
 	b.hbackup = newTool("hbackup", hbackupBin, pw)
 	for _, t := range b.tools() {
@@ -261,11 +265,20 @@ func (b *bench) runAll(ctx context.Context) (*report, error) {
 	rep.Machine.Restic, rep.Machine.Hbackup = b.restic.version, b.hbackup.version
 	rep.Data = dataInfo{Path: b.dataDir, Scale: b.cfg.scale, Seed: b.cfg.seed, Files: b.data.Files,
 		Dirs: b.data.Dirs, Symlinks: b.data.Symlinks, Bytes: b.data.Bytes, Digest: b.data.Sum}
-	for _, sc := range b.scenarios() {
-		if !slices.Contains(b.cfg.scenarios, sc.name) {
+	for _, name := range scenarioNames() {
+		if !slices.Contains(b.cfg.scenarios, name) {
 			continue
 		}
-		res, err := b.runScenario(ctx, sc)
+		if i := slices.IndexFunc(boundScenarios(), func(bs boundScenario) bool { return bs.name == name }); i >= 0 {
+			res, err := b.runBound(ctx, boundScenarios()[i])
+			if err != nil {
+				return rep, err
+			}
+			rep.Bounds = append(rep.Bounds, res...)
+			continue
+		}
+		i := slices.IndexFunc(b.scenarios(), func(sc scenario) bool { return sc.name == name })
+		res, err := b.runScenario(ctx, b.scenarios()[i])
 		if err != nil {
 			return rep, err
 		}

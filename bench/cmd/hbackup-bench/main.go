@@ -69,6 +69,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if req, ok := os.LookupEnv(boundEnv); ok {
+		err := boundChildMain(ctx, req)
+		stop()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hbackup-bench bound: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

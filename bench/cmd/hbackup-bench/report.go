@@ -44,6 +44,12 @@ func printReport(w io.Writer, rep *report) error {
 		return err
 	}
 	fmt.Fprintln(w)
+	if err := printBounds(w, rep); err != nil {
+		return err
+	}
+	if err := printTargets(w, rep); err != nil {
+		return err
+	}
 	for _, s := range rep.Scenarios {
 		for _, n := range s.Notes {
 			fmt.Fprintf(w, "%s: %s\n", s.Name, n)

@@ -82,5 +82,6 @@ type report struct {
 	Runs       int               `json:"runs"`
 	DropCaches bool              `json:"drop_caches"`
 	Scenarios  []*scenarioResult `json:"scenarios"`
+	Bounds     []*boundResult    `json:"bounds,omitempty"`
 	Notes      []string          `json:"notes"`
 }

@@ -27,10 +27,14 @@ type scenario struct {
 }
 
 // scenarioNames lists every scenario in the order they run. The order
-// matters: restore and check read the repositories the backups left, and
-// must run before backup-changed adds a snapshot of changed data.
+// matters: the bounds read the data before anything changes it; restore
+// and check read the repositories the backups left, and must run before
+// backup-changed adds a snapshot of changed data; forget-prune and copy
+// come last, as their history changes the data set (and restores it).
 func scenarioNames() []string {
-	return []string{"backup-auto", "backup-off", "backup-nochange", "restore", "check", "backup-changed", "backup-small"}
+	return []string{"bound-read", "bound-pipeline",
+		"backup-auto", "backup-off", "backup-nochange", "restore", "check", "backup-changed", "backup-small",
+		"forget-prune", "copy"}
 }
 
 func (b *bench) scenarios() []scenario {
@@ -51,6 +55,20 @@ func (b *bench) scenarios() []scenario {
 		}
 	}
 	small := filepath.Join(b.dataDir, "small")
+	n := historyLength(b.cfg.scale)
+	withHistory := func(ctx context.Context, _ []*tool) error {
+		_, err := b.history(ctx)
+		return err
+	}
+	withCopyDst := func(ctx context.Context, tools []*tool) error {
+		if err := withHistory(ctx, tools); err != nil || b.copyDst != "" {
+			return err
+		}
+		// restic's init calibrates scrypt for seconds: once, then copied.
+		var err error
+		b.copyDst, err = b.newRepo(ctx, b.restic)
+		return err
+	}
 	mut := &mutation{b: b}
 	return []scenario{
 		{name: "backup-auto", title: "first backup, --compression auto", command: "backup",
@@ -75,6 +93,10 @@ func (b *bench) scenarios() []scenario {
 				s.Bytes = subtreeBytes(b.data, "small")
 				return s, err
 			}},
+		{name: "forget-prune", title: fmt.Sprintf("forget --keep-last %d --prune after %d backups, each after ~5%% changed", n/4, n),
+			command: "forget", setup: withHistory, run: b.forgetPrune},
+		{name: "copy", title: fmt.Sprintf("copy all %d snapshots of the history to an empty repository", n),
+			command: "copy", setup: withCopyDst, run: b.copySnapshots},
 	}
 }
 

@@ -13,24 +13,26 @@ import (
 )
 
 // TestSmoke runs the whole harness once on a tiny data set with the real
-// restic and the hbackup built from ./cmd/hbackup.
+// restic and the hbackup built from ./cmd/hbackup: the bounds, a backup, a
+// restore, and forget-prune and copy on a short history.
 func TestSmoke(t *testing.T) {
 	resticBin := testutil.RequireBinary(t, "restic")
 	work := t.TempDir()
 	jsonOut := filepath.Join(work, "results.json")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-scale", "0.0005", "-runs", "1", "-restic", resticBin,
-		"-scenarios", "backup-auto,restore", "-work", work, "-json", jsonOut}, &stdout, &stderr)
+		"-scenarios", "bound-read,bound-pipeline,backup-auto,restore,forget-prune,copy", "-work", work, "-json", jsonOut}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit code %d\nstderr:\n%s", code, stderr.String())
 	}
-	for _, want := range []string{"scenario", "backup-auto", "restore", "restic 0.", "hbackup "} {
+	for _, want := range []string{"scenario", "backup-auto", "restore", "restic 0.", "hbackup ", "bounds:", "bound-pipeline off", "against the targets"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if !strings.Contains(stderr.String(), "guard: restic check --read-data") {
-		t.Errorf("no correctness guard ran:\n%s", stderr.String())
+	// backup-auto, forget-prune and copy each check hbackup's repository.
+	if n := strings.Count(stderr.String(), "guard: restic check --read-data"); n != 3 {
+		t.Errorf("%d correctness guards ran, want 3:\n%s", n, stderr.String())
 	}
 	data, err := os.ReadFile(jsonOut)
 	if err != nil {
@@ -40,8 +42,8 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Scenarios) != 2 {
-		t.Fatalf("%d scenarios in the JSON, want 2", len(rep.Scenarios))
+	if len(rep.Scenarios) != 4 {
+		t.Fatalf("%d scenarios in the JSON, want 4", len(rep.Scenarios))
 	}
 	for _, s := range rep.Scenarios {
 		for name, r := range map[string]*toolResult{"restic": s.Restic, "hbackup": s.Hbackup} {
@@ -52,6 +54,17 @@ func TestSmoke(t *testing.T) {
 		if s.Ratio <= 0 {
 			t.Errorf("%s: no ratio", s.Name)
 		}
+	}
+	if len(rep.Bounds) != 5 {
+		t.Fatalf("%d bound lines in the JSON, want 5", len(rep.Bounds))
+	}
+	for _, br := range rep.Bounds {
+		if br.Result.Median <= 0 || br.Result.MBps <= 0 {
+			t.Errorf("bound %s: %+v", br.Name, br.Result)
+		}
+	}
+	if wall, cpu := boundFor("backup-auto", rep.Bounds, rep.Machine.CPUs); wall <= 0 || cpu <= 0 {
+		t.Error("no bound for backup-auto")
 	}
 	if rep.Scenarios[0].Hbackup.RepoSize <= 0 {
 		t.Error("no repository size for backup-auto")

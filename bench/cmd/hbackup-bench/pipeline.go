@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hbackup/hbackup/chunk"
+	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/repo"
+	"github.com/klauspost/compress/zstd"
+)
+
+// benchPolynomial is a fixed irreducible polynomial, so that every run
+// cuts the same chunks.
+const benchPolynomial = chunk.Polynomial(0x3DA3358B4DC173)
+
+// The compressibility probe of --compression auto, with the constants of
+// repo/blob_encode.go (unexported there): blobs of 64 KiB or more whose
+// three 4 KiB samples do not shrink below 97% at the fastest level are
+// stored uncompressed.
+const (
+	probeMinBlob   = 64 << 10
+	probeSample    = 4 << 10
+	probeThreshold = 0.97
+)
+
+// pipeline is the CPU work of writing a backup's data, without any I/O:
+// chunking, the blob ID (SHA-256), deduplication, compression (auto: with
+// the probe) and sealing into pack-sized buffers, whose pack IDs are
+// hashed as well. It uses hbackup's own packages and zstd with the
+// settings of repo/repository.go.
+type pipeline struct {
+	key      *crypto.Key
+	enc      *zstd.Encoder // nil: compression off
+	probe    *zstd.Encoder
+	packSize int
+	sealed   atomic.Int64 // bytes of sealed blobs: what the packs would hold
+}
+
+func newPipeline(mode string) (*pipeline, error) {
+	if err := benchPolynomial.Valid(); err != nil {
+		return nil, err
+	}
+	p := &pipeline{key: crypto.NewRandomKey(), packSize: repo.DefaultPackSize}
+	if mode == "off" {
+		return p, nil
+	}
+	newEnc := func(l zstd.EncoderLevel) (*zstd.Encoder, error) {
+		return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
+			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+	}
+	var err error
+	if p.enc, err = newEnc(zstd.SpeedDefault); err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	if p.probe, err = newEnc(zstd.SpeedFastest); err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	return p, nil
+}
+
+func (p *pipeline) close() {
+	for _, e := range []*zstd.Encoder{p.enc, p.probe} {
+		if e != nil {
+			_ = e.Close()
+		}
+	}
+}
+
+// workers makes n workers sharing one deduplication set. Their buffers
+// are allocated here, before timing, as a long backup amortises them.
+func (p *pipeline) workers(n int) []*pipeWorker {
+	seen := &idSet{ids: map[repo.ID]struct{}{}}
+	ws := make([]*pipeWorker, n)
+	for i := range ws {
+		ws[i] = p.newWorker(seen)
+	}
+	return ws
+}
+
+// run processes files (whole contents, already in memory) on the workers,
+// each taking the next file, and returns the bytes chunked.
+func (p *pipeline) run(ctx context.Context, files [][]byte, ws []*pipeWorker) (int64, error) {
+	var (
+		next  atomic.Int64
+		total atomic.Int64
+		wg    sync.WaitGroup
+		errs  = make([]error, len(ws))
+	)
+	for w, pw := range ws {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) || ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					pw.flush()
+					return
+				}
+				if err := pw.file(files[i]); err != nil {
+					errs[w] = err
+					return
+				}
+				total.Add(int64(len(files[i])))
+			}
+		})
+	}
+	wg.Wait()
+	return total.Load(), errors.Join(errs...)
+}
+
+// idSet deduplicates blobs across workers, as a repository's index does.
+type idSet struct {
+	mu  sync.Mutex
+	ids map[repo.ID]struct{}
+}
+
+func (s *idSet) add(id repo.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return false
+	}
+	s.ids[id] = struct{}{}
+	return true
+}
+
+// pipeWorker holds one worker's reusable buffers: nothing is allocated
+// per chunk, as in a tuned backup.
+type pipeWorker struct {
+	p       *pipeline
+	seen    *idSet
+	chunker *chunk.Chunker
+	rd      *bytes.Reader
+	buf     []byte // a chunk
+	comp    []byte // its compressed form
+	sample  []byte
+	probed  []byte
+	pack    []byte
+}
+
+func (p *pipeline) newWorker(seen *idSet) *pipeWorker {
+	rd := bytes.NewReader(nil)
+	return &pipeWorker{p: p, seen: seen, rd: rd, chunker: chunk.New(rd, benchPolynomial),
+		buf: make([]byte, chunk.MaxSize), pack: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}
+}
+
+func (w *pipeWorker) file(data []byte) error {
+	w.rd.Reset(data)
+	w.chunker.Reset(w.rd, benchPolynomial)
+	for {
+		c, err := w.chunker.Next(w.buf)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("chunking: %w", err)
+		}
+		if !w.seen.add(repo.Hash(c)) {
+			continue
+		}
+		w.pack = w.p.key.Seal(w.pack, w.plaintext(c))
+		if len(w.pack) >= w.p.packSize {
+			w.flush()
+		}
+	}
+}
+
+// flush computes the pack ID of the buffered blobs and empties the buffer.
+func (w *pipeWorker) flush() {
+	if len(w.pack) > 0 {
+		w.p.sealed.Add(int64(len(w.pack)))
+		_ = repo.Hash(w.pack)
+		w.pack = w.pack[:0]
+	}
+}
+
+// plaintext is what gets sealed: c compressed, unless compression is off
+// or the probe finds c incompressible.
+func (w *pipeWorker) plaintext(c []byte) []byte {
+	if w.p.enc == nil {
+		return c
+	}
+	if len(c) >= probeMinBlob {
+		mid := len(c)/2 - probeSample/2
+		w.sample = append(append(append(w.sample[:0], c[:probeSample]...), c[mid:mid+probeSample]...), c[len(c)-probeSample:]...)
+		w.probed = w.p.probe.EncodeAll(w.sample, w.probed[:0])
+		if float64(len(w.probed)) > probeThreshold*float64(len(w.sample)) {
+			return c
+		}
+	}
+	w.comp = w.p.enc.EncodeAll(c, w.comp[:0])
+	return w.comp
+}

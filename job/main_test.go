@@ -1,0 +1,31 @@
+package job_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// hbackupBin is the hbackup command built for these tests: the runner
+// runs jobs through it, as `hbackup run` does with itself.
+var hbackupBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hbackup-job-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	hbackupBin = filepath.Join(dir, "hbackup")
+	build := exec.Command("go", "build", "-o", hbackupBin, "github.com/hbackup/hbackup/cmd/hbackup")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build hbackup:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
