@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hbackup/hbackup/job/config"
@@ -102,67 +99,35 @@ func (r *Runner) Verify(ctx context.Context, repoName string) *CheckOutcome {
 	return c
 }
 
-// parts returns how many parts a subset spec rotates through, or 0 when
-// it does not rotate (a size, or empty).
-func parts(spec string) (int, error) {
-	switch {
-	case spec == "":
-		return 0, nil
-	case strings.HasSuffix(spec, "%"):
-		p, err := strconv.ParseFloat(strings.TrimSuffix(spec, "%"), 64)
-		if err != nil || p <= 0 || p > 100 {
-			return 0, fmt.Errorf("verification.read_data_subset %q: want a percentage above 0 and at most 100", spec)
-		}
-		return int(math.Ceil(100 / p)), nil
-	case strings.Contains(spec, "/"):
-		_, t, _ := strings.Cut(spec, "/")
-		n, err := strconv.Atoi(t)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("verification.read_data_subset %q: want n/t", spec)
-		}
-		return n, nil
-	}
-	return 0, nil
-}
-
-type verifyState map[string]string // repository -> last subset read ("n/t")
+// verifyState is what verification remembers between runs: per
+// repository, how many runs have succeeded, which picks the next part.
+type verifyState map[string]int
 
 func (r *Runner) statePath() string {
 	return filepath.Join(r.Config.Monitoring.LogDir, "verification-state.json")
 }
 
-// nextSubset returns the --read-data-subset value of this run.
-func (r *Runner) nextSubset(repoName, spec string) (string, error) {
-	t, err := parts(spec)
-	if err != nil || t == 0 {
-		return spec, err
-	}
-	if t == 1 {
-		return "1/1", nil
-	}
+func (r *Runner) loadVerifyState() verifyState {
 	state := verifyState{}
 	if b, err := os.ReadFile(r.statePath()); err == nil {
 		_ = json.Unmarshal(b, &state) // a damaged state restarts the cycle
 	}
-	n := 1
-	if last, ok := state[repoName]; ok {
-		var ln, lt int
-		if _, err := fmt.Sscanf(last, "%d/%d", &ln, &lt); err == nil && lt == t {
-			n = ln%t + 1
-		}
-	}
-	return fmt.Sprintf("%d/%d", n, t), nil
+	return state
 }
 
-func (r *Runner) saveSubsetPosition(repoName, subset string) error {
-	if !strings.Contains(subset, "/") {
-		return nil
+// nextSubset returns the --read-data-subset value of this run.
+func (r *Runner) nextSubset(repoName, spec string) (string, error) {
+	if spec == "" {
+		return "", nil
 	}
-	state := verifyState{}
-	if b, err := os.ReadFile(r.statePath()); err == nil {
-		_ = json.Unmarshal(b, &state)
-	}
-	state[repoName] = subset
+	return config.SubsetForRun(spec, r.loadVerifyState()[repoName]), nil
+}
+
+// saveSubsetPosition counts a successful run, so the next one reads the
+// next part.
+func (r *Runner) saveSubsetPosition(repoName, _ string) error {
+	state := r.loadVerifyState()
+	state[repoName]++
 	b, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
 		return err
@@ -176,9 +141,5 @@ func (r *Runner) saveSubsetPosition(repoName, subset string) error {
 	}
 	return os.Rename(tmp, r.statePath())
 }
-
-// verifyRepos are the repositories `hbackup verify` checks by default:
-// every configured one.
-func verifyRepos(cfg *config.Config) []string { return cfg.RepositoryNames() }
 
 var errNoSnapshot = errors.New("no snapshot of the job yet")

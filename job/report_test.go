@@ -151,7 +151,7 @@ textfile_dir = "$DIR/metrics"
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out := runCLI(t, cfgPath)
+	code, out := runCLI(t, cfgPath, "--all")
 	if code != 1 || !strings.Contains(out, "good") || !strings.Contains(out, "bad") {
 		t.Fatalf("run: exit %d, want 1 (one job failed)\n%s", code, out)
 	}

@@ -18,8 +18,10 @@ func runCommand() *command {
 		name:  "run",
 		usage: "[JOB] ...",
 		short: "Run the backup jobs of the configuration file",
-		long: `The "run" command runs the named jobs of the configuration file, or all of
-them: pre-flight checks, the pre_backup hook, the backup (from ZFS
+		long: `The "run" command runs the named jobs of the configuration file; without
+names, the scheduled jobs that are due (their schedule's next time after
+their last start has come, or they never ran), or with --all every job.
+Each job runs its pre-flight checks, the pre_backup hook, the backup (from ZFS
 snapshots where the job names datasets), the post_backup hook, copies to
 the copy_to repositories, and forget/prune by the job's retention; then
 it writes metrics and logs and sends notifications. A job whose error the
@@ -31,10 +33,20 @@ Exit status is 1 if a job failed, or the configuration is invalid.
 Exit status is 3 if every job made its snapshot but some files could not be read.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			all := fs.Bool("all", false, "run every job, due or not")
 			return func(ctx context.Context, args []string) error {
 				r, err := newJobRunner(*cfgPath, g)
 				if err != nil {
 					return err
+				}
+				if len(args) == 0 && !*all {
+					if args, err = r.Due(ctx); err != nil {
+						return err
+					}
+					if len(args) == 0 {
+						g.printf("no job is due\n")
+						return nil
+					}
 				}
 				outcomes, err := r.Run(ctx, args)
 				if err != nil {

@@ -43,6 +43,10 @@ func exitCode(ctx context.Context, err error) int {
 
 // report prints a fatal error the way restic does and returns the code.
 func (g *globalOptions) report(ctx context.Context, err error) int {
+	if code, ok := healthExitCode(err); ok {
+		fmt.Fprintln(g.stderr, err)
+		return code
+	}
 	code := exitCode(ctx, err)
 	switch code {
 	case exitOK:

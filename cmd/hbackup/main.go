@@ -48,7 +48,7 @@ func commands() []*command {
 		findCommand(),
 		statsCommand(),
 		diffCommand(),
-		runCommand(), verifyCommand(), restoreTestCommand(),
+		runCommand(), verifyCommand(), restoreTestCommand(), statusCommand(), healthCommand(),
 		zfsCommand(),
 		docsCommand(), scheduleCommand(),
 		repairCommand(), rebuildIndexCommand(), rewriteCommand(), migrateCommand(),

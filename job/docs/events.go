@@ -98,25 +98,33 @@ func parseEvent(line []byte) (lastEvent, bool) {
 		if f, ok := obj[k].(float64); ok {
 			v = strconv.FormatFloat(f, 'f', -1, 64)
 		}
+		// Redact before cutting, which could hide the "@" that marks a password.
+		v = redactAll(v)
 		if len(v) > 120 {
-			v = v[:117] + "..."
+			v = strings.ToValidUTF8(v[:117], "") + "..."
 		}
-		parts = append(parts, k+"="+redactAll(v))
+		parts = append(parts, k+"="+v)
 	}
 	e.details = strings.Join(parts, " ")
 	return e, true
 }
 
-// lastRuns reads every event file in dir; missing files are normal (no
-// run yet) and reported in missing.
-func lastRuns(ctx context.Context, dir string) (events []lastEvent, missing []string, err error) {
+// lastRuns reads every event file in dir. A missing file is normal (no
+// run yet) and an unreadable one must not stop the runbook: both become
+// notes. Only cancellation is an error.
+func lastRuns(ctx context.Context, dir string) (events []lastEvent, notes []string, err error) {
 	last := map[[2]string]lastEvent{}
 	for _, name := range eventFiles {
 		path := filepath.Join(dir, name)
-		if err := readEvents(ctx, path, last); errors.Is(err, fs.ErrNotExist) {
-			missing = append(missing, path)
-		} else if err != nil {
-			return nil, nil, fmt.Errorf("docs: %s: %w", path, err)
+		err := readEvents(ctx, path, last)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil, nil, fmt.Errorf("docs: %w", ctx.Err())
+		case errors.Is(err, fs.ErrNotExist):
+			notes = append(notes, "No log at "+code(path)+" yet.")
+		default:
+			notes = append(notes, "Could not read "+code(path)+": "+err.Error())
 		}
 	}
 	for _, e := range last {
@@ -128,5 +136,5 @@ func lastRuns(ctx context.Context, dir string) (events []lastEvent, missing []st
 		}
 		return events[i].kind < events[j].kind
 	})
-	return events, missing, nil
+	return events, notes, nil
 }

@@ -12,14 +12,14 @@ func (r *runbook) state(ctx context.Context) error {
 	m.p("As of %s.\n", r.now.In(r.c.Timezone).Format("2006-01-02 15:04:05 MST"))
 
 	m.h(3, "Last runs")
-	events, missing, err := lastRuns(ctx, mon.LogDir)
+	events, notes, err := lastRuns(ctx, mon.LogDir)
 	if err != nil {
 		return err
 	}
-	for _, p := range missing {
-		m.p("- No log at %s yet.", code(p))
+	for _, n := range notes {
+		m.p("- %s", n)
 	}
-	if len(missing) > 0 {
+	if len(notes) > 0 {
 		m.p("")
 	}
 	if len(events) > 0 {

@@ -93,12 +93,12 @@ func TestLastEventWins(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "backup-jobs.jsonl"), []byte(log), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	events, missing, err := lastRuns(context.Background(), dir)
+	events, notes, err := lastRuns(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(missing) != 1 || len(events) != 2 {
-		t.Fatalf("events %+v, missing %v", events, missing)
+	if len(notes) != 1 || len(events) != 2 {
+		t.Fatalf("events %+v, notes %v", events, notes)
 	}
 	if events[0].event != "backup_success" || events[1].kind != "restore_test" || events[1].details != "files=3" {
 		t.Errorf("events %+v", events)
@@ -125,5 +125,28 @@ func TestWriteFile(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestUnreadableLogIsANote(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where a file is expected: reading fails, not with ErrNotExist.
+	if err := os.Mkdir(filepath.Join(dir, "backup-jobs.jsonl"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, notes, err := lastRuns(context.Background(), dir)
+	if err != nil || len(notes) != 2 || !strings.HasPrefix(notes[0], "Could not read") {
+		t.Fatalf("notes %v, err %v", notes, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := os.Remove(filepath.Join(dir, "backup-jobs.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "backup-jobs.jsonl"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lastRuns(ctx, dir); err == nil {
+		t.Error("a cancelled context did not stop the reading")
 	}
 }

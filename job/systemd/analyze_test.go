@@ -32,13 +32,21 @@ func TestSystemdAcceptsUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := exampleOptions
-	o.Executable = self
+	// A path with a space and a config path with specifier and variable
+	// characters prove the quoting.
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "my tools", "hbackup")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, exe); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Executable: exe, ConfigFile: "/etc/50%/$HOME x.toml", RandomizedDelay: time.Minute}
 	units, err := Units(load(t, "../../examples/hbackup.toml"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	if err := Write(context.Background(), dir, units); err != nil {
 		t.Fatal(err)
 	}
