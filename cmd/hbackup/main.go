@@ -48,7 +48,7 @@ func commands() []*command {
 		findCommand(),
 		statsCommand(),
 		diffCommand(),
-		runCommand(), verifyCommand(), restoreTestCommand(), statusCommand(), healthCommand(),
+		runCommand(), verifyCommand(), restoreTestCommand(), statusCommand(), healthCommand(), exporterCommand(),
 		zfsCommand(),
 		docsCommand(), scheduleCommand(),
 		repairCommand(), rebuildIndexCommand(), rewriteCommand(), migrateCommand(),
