@@ -1,5 +1,6 @@
 package docs
 
+// checks describes verification, restore testing and the health thresholds.
 func (r *runbook) checks() {
 	m := &r.m
 	c := r.c

@@ -110,7 +110,7 @@ func TestExampleRunbook(t *testing.T) {
 	for _, s := range []interface{ String() string }{c.Verification.Schedule, c.RestoreTesting.Schedule} {
 		want = append(want, code(s.String()))
 	}
-	want = append(want, "| home | backup | backup_success |", "snapshot=4f2a91c0", "| tank | backup | backup_failure |",
+	want = append(want, "| home | backup | backup_success |", "snapshot_id=4f2a91c0", "| tank | backup | backup_failure |",
 		"| restic_backup_status | hostname=\"nas\", job=\"home\", repository=\"local\" | 1 |",
 		"1795309283 ("+time.Unix(1795309283, 0).In(c.Timezone).Format("2006-01-02 15:04:05 MST")+")", "No log at `testdata/state/backup-restore-tests.jsonl` yet.")
 	mustContain(t, out, want...)

@@ -1,12 +1,10 @@
 package docs
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,79 +12,65 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Event log files read for the last outcomes.
-var eventFiles = []string{"backup-jobs.jsonl", "backup-restore-tests.jsonl"}
+	"github.com/hbackup/hbackup/job/eventlog"
+)
 
 // lastEvent is the newest event of one kind for one job.
 type lastEvent struct {
 	job, kind, event string
 	time             time.Time
-	rawTime          string
 	details          string
 }
 
-// readEvents returns the newest event per job and kind ("backup",
-// "verification", "restore_test") from path. Lines that are not JSON
-// objects with event, time and job are skipped: a log cut short by a crash
-// must not hide the rest.
+// readEvents keeps in last the newest event per job and kind ("backup",
+// "verification", "restore_test") of the log at path. eventlog.Read skips
+// lines cut short by a crash, so they do not hide the rest.
 func readEvents(ctx context.Context, path string, last map[[2]string]lastEvent) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			if e, ok := parseEvent(line); ok {
-				k := [2]string{e.job, e.kind}
-				// Equal or unparsable times: the later line wins.
-				if old, seen := last[k]; !seen || !e.time.Before(old.time) {
-					last[k] = e
-				}
-			}
-		}
-		if errors.Is(err, io.EOF) {
+	_, err = eventlog.Read(ctx, f, func(e eventlog.Event) error {
+		if e.Job == "" || e.Event == eventlog.ErrorAnalysis {
 			return nil
 		}
-		if err != nil {
-			return err
+		le := lastEvent{job: e.Job, event: e.Event, kind: e.Event, time: e.Time, details: details(e)}
+		for _, suffix := range []string{"_start", "_success", "_warning", "_failure"} {
+			if k, ok := strings.CutSuffix(e.Event, suffix); ok {
+				le.kind = k
+				break
+			}
 		}
-	}
+		k := [2]string{le.job, le.kind}
+		// Equal times: the later line wins.
+		if old, seen := last[k]; !seen || !le.time.Before(old.time) {
+			last[k] = le
+		}
+		return nil
+	})
+	return err
 }
 
-func parseEvent(line []byte) (lastEvent, bool) {
+// details prints an event's other fields as sorted key=value pairs,
+// whatever fields later versions add.
+func details(e eventlog.Event) string {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return ""
+	}
 	var obj map[string]any
-	if json.Unmarshal(line, &obj) != nil {
-		return lastEvent{}, false
+	if json.Unmarshal(b, &obj) != nil {
+		return ""
 	}
-	event, _ := obj["event"].(string)
-	job, _ := obj["job"].(string)
-	ts, _ := obj["time"].(string)
-	if event == "" || job == "" || ts == "" || event == "error_analysis" {
-		return lastEvent{}, false
-	}
-	e := lastEvent{job: job, event: event, rawTime: ts, kind: event}
-	for _, suffix := range []string{"_start", "_success", "_failure", "_warning", "_skipped", "_error"} {
-		if k, ok := strings.CutSuffix(event, suffix); ok {
-			e.kind = k
-			break
-		}
-	}
-	e.time, _ = time.Parse(time.RFC3339Nano, ts)
 	var keys []string
 	for k, v := range obj {
 		switch v.(type) {
 		case string, float64, bool:
-			if k != "event" && k != "job" && k != "time" {
+			switch k {
+			case "event", "job", "time", "hostname", "run_id":
+			default:
 				keys = append(keys, k)
 			}
 		}
@@ -105,8 +89,7 @@ func parseEvent(line []byte) (lastEvent, bool) {
 		}
 		parts = append(parts, k+"="+v)
 	}
-	e.details = strings.Join(parts, " ")
-	return e, true
+	return strings.Join(parts, " ")
 }
 
 // lastRuns reads every event file in dir. A missing file is normal (no
@@ -114,7 +97,7 @@ func parseEvent(line []byte) (lastEvent, bool) {
 // notes. Only cancellation is an error.
 func lastRuns(ctx context.Context, dir string) (events []lastEvent, notes []string, err error) {
 	last := map[[2]string]lastEvent{}
-	for _, name := range eventFiles {
+	for _, name := range []string{eventlog.JobsFile, eventlog.RestoreTestsFile} {
 		path := filepath.Join(dir, name)
 		err := readEvents(ctx, path, last)
 		switch {

@@ -80,6 +80,10 @@ func (r *runbook) restore() {
 		if len(j.ZFS) > 0 {
 			m.p("The ZFS datasets %s were backed up from snapshots; `snapshots` shows the paths recorded.", codes(j.ZFS))
 			m.p("Before a full restore, recreate the datasets (`zfs create`) and restore into their mountpoints.\n")
+			if len(j.Tags) == 0 && len(j.Paths) == 0 {
+				m.p("The job has no tags or paths to select its snapshots by, so `latest` may be another job's")
+				m.p("snapshot of this host: list the snapshots and use the ID of this job's instead.\n")
+			}
 		}
 		for i, repo := range r.repositoriesOf(j) {
 			a := newAccess(repo)

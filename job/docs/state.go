@@ -25,10 +25,7 @@ func (r *runbook) state(ctx context.Context) error {
 	if len(events) > 0 {
 		var rows [][]string
 		for _, e := range events {
-			t := e.rawTime
-			if !e.time.IsZero() {
-				t = e.time.In(r.c.Timezone).Format("2006-01-02 15:04:05 MST")
-			}
+			t := e.time.In(r.c.Timezone).Format("2006-01-02 15:04:05 MST")
 			rows = append(rows, []string{e.job, e.kind, e.event, t, e.details})
 		}
 		m.table([]string{"Job", "Kind", "Last event", "Time", "Details"}, rows)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hbackup/hbackup/job/config"
+	"github.com/hbackup/hbackup/job/eventlog"
 	"github.com/hbackup/hbackup/job/metrics"
 )
 
@@ -85,7 +86,7 @@ func TestLastEventWins(t *testing.T) {
 	log := strings.Join([]string{
 		`{"event":"backup_success","time":"2026-11-21T03:00:00Z","job":"j"}`,
 		`{"event":"backup_failure","time":"2026-11-20T03:00:00Z","job":"j"}`, // older, written late
-		`{"event":"restore_test_failure","time":"2026-11-19T03:00:00Z","job":"j","files":3}`,
+		`{"event":"restore_test_failure","time":"2026-11-19T03:00:00Z","job":"j","mismatches":3,"fields":{"x":1}}`,
 		`{"event":"error_analysis","time":"2026-11-22T03:00:00Z","job":"j"}`,
 		`[1,2,3]`,
 		`{"event":"backup_start","time":"2026-11-21T02:00:00Z","job":"j"`, // cut short
@@ -100,7 +101,7 @@ func TestLastEventWins(t *testing.T) {
 	if len(notes) != 1 || len(events) != 2 {
 		t.Fatalf("events %+v, notes %v", events, notes)
 	}
-	if events[0].event != "backup_success" || events[1].kind != "restore_test" || events[1].details != "files=3" {
+	if events[0].event != "backup_success" || events[1].kind != "restore_test" || events[1].details != "mismatches=3" {
 		t.Errorf("events %+v", events)
 	}
 }
@@ -149,4 +150,33 @@ func TestUnreadableLogIsANote(t *testing.T) {
 	if _, _, err := lastRuns(ctx, dir); err == nil {
 		t.Error("a cancelled context did not stop the reading")
 	}
+}
+
+// The events written by job/eventlog are the ones the runbook shows.
+func TestStateFromEventWriter(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := eventlog.Log{Dir: dir}
+	at := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+	for _, e := range []eventlog.Event{
+		{Event: eventlog.BackupStart, Time: at, Job: "j", Repository: "r"},
+		{Event: eventlog.BackupFailure, Time: at.Add(time.Minute), Job: "j", Repository: "r", Category: "network",
+			Error: "dial rest:https://u:pw-123@h/: refused"},
+		{Event: eventlog.RestoreTestSuccess, Time: at, Job: "j", SampleFiles: 10, FilesVerified: 10},
+		{Event: eventlog.ErrorAnalysis, Time: at, Job: "j", Category: "network"},
+	} {
+		if err := log.Write(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := Render(ctx, &b, stateConfig(t, dir, ""), Options{Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	mustContain(t, out,
+		"| j | backup | backup_failure | 2026-11-21 03:01:00 UTC | category=network error=dial rest:https://u:***@h/: refused repository=r |",
+		"| j | restore_test | restore_test_success | 2026-11-21 03:00:00 UTC | files_verified=10 sample_files=10 |",
+	)
+	mustNotContain(t, out, "pw-123", "No log at")
 }
