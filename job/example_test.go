@@ -39,7 +39,7 @@ log_dir = "`+filepath.Join(dir, "log")+`"
 		Now:    func() time.Time { return time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC) },
 	}
 	due, err := r.Due(context.Background())
+	// r.Run(ctx, due) would run them.
 	fmt.Println(due, err)
-	// outcomes, err := r.Run(ctx, due) would run them.
 	// Output: [home] <nil>
 }
