@@ -26,7 +26,7 @@ the configuration file (default: all) on monitoring.prometheus.listen or
 on each scrape; --check also runs "check" each time (restic-exporter's
 default), otherwise restic_check_success is 2 ("not run").`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
-			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			cfgPath := configFlag(fs)
 			listen := fs.String("listen", "", "`address` to serve on (default: monitoring.prometheus.listen, else 127.0.0.1:9436)")
 			refresh := fs.Duration("refresh", 5*time.Minute, "how often to read the repositories")
 			check := fs.Bool("check", false, "run check on every refresh")
@@ -36,16 +36,13 @@ default), otherwise restic_check_success is 2 ("not run").`,
 				if err != nil {
 					return err
 				}
-				names := args
-				if len(names) == 0 {
-					names = r.Config.RepositoryNames()
+				names, err := pickNames(args, r.Config.RepositoryNames(), "repository", r.Config.File)
+				if err != nil {
+					return err
 				}
 				collectors := map[string]prometheus.Collector{}
 				var refreshers []*metrics.RepositoryCollector
 				for _, n := range names {
-					if r.Config.Repositories[n] == nil {
-						return fmt.Errorf("no repository %q in %s", n, r.Config.File)
-					}
 					c := metrics.NewRepositoryCollector(func(ctx context.Context) (*metrics.RepositoryStats, error) {
 						return r.RepositoryStats(ctx, n, *check)
 					}, metrics.RepositoryOptions{IncludePaths: *includePaths})

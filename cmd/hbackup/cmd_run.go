@@ -32,7 +32,7 @@ Exit status is 0 if every job succeeded.
 Exit status is 1 if a job failed, or the configuration is invalid.
 Exit status is 3 if every job made its snapshot but some files could not be read.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
-			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			cfgPath := configFlag(fs)
 			all := fs.Bool("all", false, "run every job, due or not")
 			return func(ctx context.Context, args []string) error {
 				r, err := newJobRunner(*cfgPath, g)

@@ -19,7 +19,7 @@ when each last ran, its outcome, how long it took, how much it added, and
 when it runs next. It reads the job log in monitoring.log_dir and touches
 no repository.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
-			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
 				r, err := newJobRunner(*cfgPath, g)
 				if err != nil {
@@ -74,24 +74,20 @@ Exit status is 1 if there is a warning (few snapshots, locks present).
 Exit status is 2 if there is a critical problem (no or too old snapshot,
 failed verification, unreachable repository).`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
-			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
 				r, err := newJobRunner(*cfgPath, g)
 				if err != nil {
 					return err
 				}
-				names := args
-				if len(names) == 0 {
-					names = r.Config.JobNames()
+				names, err := pickNames(args, r.Config.JobNames(), "job", r.Config.File)
+				if err != nil {
+					return err
 				}
 				var all []*job.Health
 				worst := job.LevelOK
 				for _, n := range names {
-					j := r.Config.Jobs[n]
-					if j == nil {
-						return fmt.Errorf("no job %q in %s", n, r.Config.File)
-					}
-					h := r.Health(ctx, j)
+					h := r.Health(ctx, r.Config.Jobs[n])
 					all = append(all, h)
 					worst = max(worst, h.Level)
 				}

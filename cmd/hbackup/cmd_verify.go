@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/hbackup/hbackup/job"
 	"github.com/spf13/pflag"
@@ -26,22 +27,17 @@ repository. Results go to the metrics, logs and notifications.
 EXIT STATUS
 Exit status is 0 if every check passed, 1 otherwise.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
-			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
 				r, err := newJobRunner(*cfgPath, g)
 				if err != nil {
 					return err
 				}
-				names := args
-				if len(names) == 0 {
-					names = r.Config.RepositoryNames()
+				names, err := pickNames(args, r.Config.RepositoryNames(), "repository", r.Config.File)
+				if err != nil {
+					return err
 				}
 				var outs []*job.CheckOutcome
-				for _, n := range names {
-					if r.Config.Repositories[n] == nil {
-						return fmt.Errorf("no repository %q in %s", n, r.Config.File)
-					}
-				}
 				for _, n := range names {
 					outs = append(outs, r.Verify(ctx, n))
 				}
@@ -65,20 +61,15 @@ unchanged since the snapshot.
 EXIT STATUS
 Exit status is 0 if every test passed, 1 otherwise.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
-			cfgPath := fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
 				r, err := newJobRunner(*cfgPath, g)
 				if err != nil {
 					return err
 				}
-				names := args
-				if len(names) == 0 {
-					names = r.Config.JobNames()
-				}
-				for _, n := range names {
-					if r.Config.Jobs[n] == nil {
-						return fmt.Errorf("no job %q in %s", n, r.Config.File)
-					}
+				names, err := pickNames(args, r.Config.JobNames(), "job", r.Config.File)
+				if err != nil {
+					return err
 				}
 				var outs []*job.CheckOutcome
 				for _, n := range names {
@@ -126,4 +117,24 @@ func summarizeChecks(g *globalOptions, outs []*job.CheckOutcome) error {
 		return fmt.Errorf("%w (%d of %d)", errChecksFailed, failed, len(outs))
 	}
 	return nil
+}
+
+// configFlag declares --config, shared by the commands that read
+// hbackup.toml.
+func configFlag(fs *pflag.FlagSet) *string {
+	return fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+}
+
+// pickNames returns args, or all when args is empty, after checking that
+// every name is one of all; what names the kind ("job", "repository").
+func pickNames(args, all []string, what, file string) ([]string, error) {
+	if len(args) == 0 {
+		return all, nil
+	}
+	for _, n := range args {
+		if !slices.Contains(all, n) {
+			return nil, fmt.Errorf("no %s %q in %s", what, n, file)
+		}
+	}
+	return args, nil
 }
