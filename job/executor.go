@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -59,10 +60,9 @@ func (b Binary) Run(ctx context.Context, inv Invocation) CommandResult {
 	// SIGINT first, so the child releases its lock and ZFS snapshots.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = waitDelay
-	if err := cmd.Start(); err != nil {
+	if err := startWithPriorities(cmd, inv.Resources); err != nil {
 		return CommandResult{ExitCode: -1, Err: fmt.Errorf("start %s: %w", b.Path, err)}
 	}
-	applyPriorities(cmd.Process.Pid, inv.Resources)
 	err := cmd.Wait()
 	res := CommandResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: cmd.ProcessState.ExitCode(), Err: err}
 	if err != nil && ctx.Err() != nil {
@@ -95,19 +95,34 @@ const (
 
 var ioClasses = map[string]int{"realtime": 1, "best-effort": 2, "idle": 3}
 
-// applyPriorities sets nice and the IO scheduling class of pid. Failures
-// are ignored: a lower priority is a courtesy, not a requirement.
-func applyPriorities(pid int, r config.Resources) {
-	if r.Nice != 0 {
-		_ = unix.Setpriority(unix.PRIO_PROCESS, pid, r.Nice)
+// startWithPriorities starts cmd with the nice value and IO class of r.
+// Both are per thread on Linux and inherited by a child, so the child is
+// forked from a thread that has them: the child runs niced from its first
+// instruction. The thread is never unlocked, so it ends with its
+// goroutine and the lowered priority goes with it. Failures to lower the
+// priority are ignored: it is a courtesy, not a requirement.
+func startWithPriorities(cmd *exec.Cmd, r config.Resources) error {
+	class := ioClasses[r.IOClass]
+	if r.Nice == 0 && class == 0 {
+		return cmd.Start()
 	}
-	if class, ok := ioClasses[r.IOClass]; ok {
-		prio := r.IOPriority
-		if class == 3 {
-			prio = 0
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		tid := unix.Gettid()
+		if r.Nice != 0 {
+			_ = unix.Setpriority(unix.PRIO_PROCESS, tid, r.Nice)
 		}
-		_, _, _ = unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(pid), uintptr(class<<ioprioClassShift|prio))
-	}
+		if class != 0 {
+			prio := r.IOPriority
+			if class == 3 {
+				prio = 0 // idle has no levels
+			}
+			_, _, _ = unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(tid), uintptr(class<<ioprioClassShift|prio))
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
 }
 
 // waitDelay is how long a cancelled child gets after SIGINT to clean up
