@@ -297,3 +297,47 @@ func TestLeftoversOfDeadRunsAreRemoved(t *testing.T) {
 		t.Errorf("crashed run's clone: %v, want it destroyed", err)
 	}
 }
+
+// A user without ZFS rights gets a clear permission error and nothing is
+// created.
+func TestNoPermission(t *testing.T) {
+	pool := testutil.NewZFSPool(t)
+	ds := pool.CreateDataset(t, "home", nil)
+	setpriv := testutil.RequireBinary(t, "setpriv")
+	nobody := &zfs.Runner{ZFS: pool.Runner.ZFS, ZPool: pool.Runner.ZPool,
+		Wrapper: []string{setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"}}
+	_, err := snapsource.Freeze(context.Background(), nobody, snapsource.Options{Datasets: []string{ds}, MountDir: t.TempDir()})
+	if !errors.Is(err, zfs.ErrPermission) && !errors.Is(err, zfs.ErrUnavailable) {
+		t.Fatalf("error %v, want a permission error", err)
+	}
+	if !strings.Contains(strings.ToLower(err.Error()), "permission denied") {
+		t.Errorf("message %q does not say permission denied", err)
+	}
+	assertNoLeftovers(t, pool, ds)
+}
+
+// A clone that is busy (a process has a file open in it) cannot be
+// destroyed: Release says so, and a later Release finishes the job.
+func TestBusyCloneIsReleasedLater(t *testing.T) {
+	pool := testutil.NewZFSPool(t)
+	ds := pool.CreateDataset(t, "home", nil)
+	writeFile(t, filepath.Join(pool.Path("home"), "f"), "content")
+	ctx := context.Background()
+	f, err := snapsource.Freeze(ctx, pool.Runner, snapsource.Options{Datasets: []string{ds}, MountDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := os.Open(filepath.Join(f.Datasets[0].Source, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rerr := f.Release(ctx)
+	open.Close()
+	if !errors.Is(rerr, zfs.ErrBusy) || !strings.Contains(rerr.Error(), f.Datasets[0].Clone) {
+		t.Errorf("release of a busy clone: %v, want ErrBusy naming the clone", rerr)
+	}
+	if err := f.Release(ctx); err != nil {
+		t.Fatalf("second release: %v", err)
+	}
+	assertNoLeftovers(t, pool, ds)
+}
