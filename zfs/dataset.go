@@ -198,12 +198,21 @@ func (r *Runner) Destroy(ctx context.Context, name string, opts DestroyOptions) 
 	}
 	args = append(args, name)
 	_, err := r.zfs(ctx, args...)
-	if errors.Is(err, ErrBusy) && !strings.ContainsAny(name, "@#") {
-		// zfs-fuse unmounts a mounted filesystem, then reports it busy;
-		// a second attempt destroys it. Retry once when it is unmounted.
-		if p, gerr := r.Get(ctx, name, "mounted"); gerr == nil && p["mounted"] == "no" {
-			_, err = r.zfs(ctx, args...)
+	// zfs-fuse unmounts a mounted filesystem, then often reports it busy
+	// for a moment. A filesystem that is no longer mounted (so no process
+	// holds it) is retried a few times; a mounted one stays ErrBusy.
+	wait := 50 * time.Millisecond
+	for attempt := 0; attempt < 6 && errors.Is(err, ErrBusy) && !strings.ContainsAny(name, "@#"); attempt++ {
+		if p, gerr := r.Get(ctx, name, "mounted"); gerr != nil || p["mounted"] != "no" {
+			break
 		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+		_, err = r.zfs(ctx, args...)
 	}
 	return err
 }

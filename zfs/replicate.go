@@ -232,7 +232,7 @@ func (p *replication) resume(ctx context.Context) error {
 	n, err := transfer(ctx, p.src, p.dst, SendOptions{ResumeToken: tok}, ro, p.o)
 	p.res.Bytes += n
 	if err != nil {
-		return fmt.Errorf("zfs replicate: resuming: %w", err)
+		return fmt.Errorf("zfs replicate: resuming the interrupted receive into %s (zfs receive -A %s discards it): %w", p.o.Target, p.o.Target, err)
 	}
 	p.res.Resumed = true
 	return nil

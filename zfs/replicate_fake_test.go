@@ -2,7 +2,9 @@ package zfs_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hbackup/hbackup/zfs"
@@ -48,6 +50,32 @@ func TestReplicateResumesFromToken(t *testing.T) {
 	for _, calls := range [][][]string{srcCalls, dstCalls} {
 		if !slices.ContainsFunc(calls, func(c []string) bool { return len(c) == 3 && c[0] == "hold" && c[1] == "t" }) {
 			t.Fatalf("calls %q: the common snapshot was not held", calls)
+		}
+	}
+}
+
+// When the receiver fails, its message is the error, not the sender's
+// broken pipe that follows from it.
+func TestReplicateReportsReceiverError(t *testing.T) {
+	srcFake := newFakeZFS(t, "usage-openzfs-2.2.txt")
+	dstFake := newFakeZFS(t, "usage-openzfs-2.2.txt")
+	srcFake.set(t, "out-get", "rpool/home\ttype\tfilesystem\nrpool/home\tname\trpool/home\n"+
+		"rpool/home@a\ttype\tsnapshot\nrpool/home@a\tcreatetxg\t100\nrpool/home@a\tguid\t777\nrpool/home@a\tuserrefs\t0\n")
+	srcFake.set(t, "out-send", strings.Repeat("x", 4<<20)) // more than a pipe holds
+	dstFake.set(t, "err-get", "cannot open 'backup/home': dataset does not exist\n")
+	dstFake.set(t, "exit-get", "1")
+	dstFake.set(t, "err-receive", "cannot receive new filesystem stream: out of space\n")
+	dstFake.set(t, "exit-receive", "1")
+	src, dst := &zfs.Runner{ZFS: srcFake.Path}, &zfs.Runner{ZFS: dstFake.Path}
+	_, err := zfs.Replicate(context.Background(), src, dst, zfs.ReplicateOptions{Source: "rpool/home", Target: "backup/home", NoSnapshot: true})
+	var ce *zfs.CommandError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Stderr, "out of space") || ce.Args[1] != "receive" {
+		t.Fatalf("got %v, want the receiver's error", err)
+	}
+	// No hold was placed after the failure.
+	for _, calls := range [][][]string{srcFake.calls(t), dstFake.calls(t)} {
+		if slices.ContainsFunc(calls, func(c []string) bool { return c[0] == "hold" }) {
+			t.Fatalf("hold after a failed transfer: %q", calls)
 		}
 	}
 }

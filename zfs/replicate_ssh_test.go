@@ -3,6 +3,8 @@ package zfs_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -19,7 +21,19 @@ func TestReplicateOverSSH(t *testing.T) {
 	sp, dp := testutil.NewZFSPool(t), testutil.NewZFSPool(t)
 	sshd := testutil.StartSSHD(t, testutil.SSHDOptions{})
 	sshBin := testutil.RequireBinary(t, "ssh")
-	remote := &zfs.Runner{Wrapper: []string{sshBin, "-F", sshd.SSHConfigFile, sshd.Alias}}
+	// One ssh connection for all commands (each zfs call would otherwise
+	// pay a full ssh handshake); the master is stopped before sshd.
+	cm, err := os.MkdirTemp("", "hbcm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := filepath.Join(cm, "m")
+	t.Cleanup(func() {
+		_ = exec.Command(sshBin, "-F", sshd.SSHConfigFile, "-o", "ControlPath="+ctl, "-O", "exit", sshd.Alias).Run()
+		_ = os.RemoveAll(cm)
+	})
+	remote := &zfs.Runner{Wrapper: []string{sshBin, "-F", sshd.SSHConfigFile,
+		"-o", "ControlMaster=auto", "-o", "ControlPath=" + ctl, "-o", "ControlPersist=300", sshd.Alias}}
 
 	src := sp.CreateDataset(t, "home", nil)
 	testutil.WriteRandomFile(t, filepath.Join(sp.Path("home"), "f"), 2<<20, 7)

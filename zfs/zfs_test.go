@@ -253,3 +253,27 @@ func TestMissingBinary(t *testing.T) {
 		t.Fatalf("missing binary: %v", err)
 	}
 }
+
+// zfs-fuse often reports a just-unmounted filesystem busy; Destroy must
+// still succeed at once for a mounted clone nobody uses.
+func TestDestroyMountedClone(t *testing.T) {
+	ctx := context.Background()
+	p := testutil.NewZFSPool(t)
+	r := p.Runner
+	a := p.CreateDataset(t, "a", nil)
+	if err := r.Snapshot(ctx, []string{a + "@s"}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		c := p.Name + "/clone"
+		if err := r.Clone(ctx, a+"@s", c, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Destroy(ctx, c, zfs.DestroyOptions{}); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+	}
+	if err := r.Destroy(ctx, a+"@s", zfs.DestroyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

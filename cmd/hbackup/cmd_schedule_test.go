@@ -85,6 +85,7 @@ func TestScheduleInstallRemove(t *testing.T) {
 
 // writeScheduled writes a config whose job www has a schedule.
 func writeScheduled(t *testing.T) string {
+	t.Helper()
 	_, cfg := writeJobConfig(t, "")
 	return cfg
 }

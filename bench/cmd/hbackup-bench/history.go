@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"time"
 )
 
@@ -13,8 +14,8 @@ import (
 // writes it once, untimed, so both tools work on the same bytes.
 type history struct {
 	repo      string
-	snapshots int
-	keep      int // forget --keep-last
+	snapshots []snapshotInfo // oldest first
+	keep      int            // forget --keep-last
 }
 
 // historyLength is the number of backups in the history: issue 5's 20,
@@ -55,8 +56,15 @@ func (b *bench) history(ctx context.Context) (*history, error) {
 	if err := mut.undo(); err != nil {
 		return nil, err
 	}
+	snaps, err := b.snapshots(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	if len(snaps) != n {
+		return nil, fmt.Errorf("the history holds %d snapshots, want %d", len(snaps), n)
+	}
 	fmt.Fprintf(b.log, "history ready in %.1fs\n", time.Since(start).Seconds())
-	b.hist = &history{repo: repo, snapshots: n, keep: n / 4}
+	b.hist = &history{repo: repo, snapshots: snaps, keep: n / 4}
 	return b.hist, nil
 }
 
@@ -78,15 +86,23 @@ func copyRepo(ctx context.Context, src, dst string) error {
 	return nil
 }
 
-// snapshotCount asks restic how many snapshots a repository holds.
-func (b *bench) snapshotCount(ctx context.Context, repo string) (int, error) {
+// snapshotInfo is the part of `restic snapshots --json` the guards use.
+type snapshotInfo struct {
+	ID       string    `json:"id"`
+	Original string    `json:"original"` // the source snapshot of a copy
+	Time     time.Time `json:"time"`
+}
+
+// snapshots asks restic for a repository's snapshots, oldest first.
+func (b *bench) snapshots(ctx context.Context, repo string) ([]snapshotInfo, error) {
 	res, err := b.restic.exec(ctx, "-r", repo, "--cache-dir", b.freshCache(b.restic), "--no-lock", "snapshots", "--json")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var snaps []json.RawMessage
+	var snaps []snapshotInfo
 	if err := json.Unmarshal(res.stdout, &snaps); err != nil {
-		return 0, fmt.Errorf("parsing restic snapshots --json: %w", err)
+		return nil, fmt.Errorf("parsing restic snapshots --json: %w", err)
 	}
-	return len(snaps), nil
+	slices.SortStableFunc(snaps, func(x, y snapshotInfo) int { return x.Time.Compare(y.Time) })
+	return snaps, nil
 }

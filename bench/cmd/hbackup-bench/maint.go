@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 )
 
 // forgetPrune times `forget --keep-last K --prune` on a copy of the
-// history. hbackup's first result is checked: the snapshots left, and
-// restic check --read-data.
+// history. hbackup's first result is checked: the snapshots left must be
+// the newest K, and restic check --read-data must pass.
 func (b *bench) forgetPrune(ctx context.Context, t *tool, r int) (sample, error) {
 	h := b.hist
 	dst := b.fresh("prune-" + t.name)
@@ -25,7 +26,11 @@ func (b *bench) forgetPrune(ctx context.Context, t *tool, r int) (sample, error)
 		return s, err
 	}
 	if r == 0 && t == b.hbackup {
-		if err := b.guardSnapshots(ctx, dst, h.keep, "forget-prune"); err != nil {
+		var want []string
+		for _, sn := range h.snapshots[len(h.snapshots)-h.keep:] {
+			want = append(want, sn.ID)
+		}
+		if err := b.guardSnapshots(ctx, dst, want, false, "forget-prune"); err != nil {
 			return s, err
 		}
 		if err := b.guardRepo(ctx, dst, "forget-prune"); err != nil {
@@ -54,7 +59,11 @@ func (b *bench) copySnapshots(ctx context.Context, t *tool, r int) (sample, erro
 		return s, err
 	}
 	if r == 0 && t == b.hbackup {
-		if err := b.guardSnapshots(ctx, dst, h.snapshots, "copy"); err != nil {
+		var want []string
+		for _, sn := range h.snapshots {
+			want = append(want, sn.ID)
+		}
+		if err := b.guardSnapshots(ctx, dst, want, true, "copy"); err != nil {
 			return s, err
 		}
 		if err := b.guardRepo(ctx, dst, "copy"); err != nil {
@@ -64,15 +73,25 @@ func (b *bench) copySnapshots(ctx context.Context, t *tool, r int) (sample, erro
 	return s, os.RemoveAll(dst)
 }
 
-// guardSnapshots fails when hbackup's result does not hold the number of
-// snapshots restic's does (by the policy, or all of the source's).
-func (b *bench) guardSnapshots(ctx context.Context, repo string, want int, what string) error {
-	got, err := b.snapshotCount(ctx, repo)
+// guardSnapshots fails unless hbackup's result holds exactly the snapshots
+// want: by ID, or for a copy by the ID of the original each was copied from.
+func (b *bench) guardSnapshots(ctx context.Context, repo string, want []string, copied bool, what string) error {
+	snaps, err := b.snapshots(ctx, repo)
 	if err != nil {
 		return err
 	}
-	if got != want {
-		return fmt.Errorf("CORRECTNESS: after %s by hbackup the repository holds %d snapshots, want %d", what, got, want)
+	var got []string
+	for _, sn := range snaps {
+		id := sn.ID
+		if copied {
+			id = sn.Original
+		}
+		got = append(got, id)
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("CORRECTNESS: after %s by hbackup the repository holds the snapshots %v, want %v", what, got, want)
 	}
 	return nil
 }

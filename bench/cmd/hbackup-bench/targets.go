@@ -2,25 +2,30 @@ package main
 
 import "math"
 
-// targets are the ratios (restic time / hbackup time) issues 3 and 5 ask for.
-var targets = map[string]float64{
-	"backup-auto":     2.5,
-	"backup-off":      2.5,
-	"backup-nochange": 2.5,
-	"restore":         2,
-	"check":           2,
-	"backup-changed":  2,
-	"backup-small":    2.5,
-	"forget-prune":    2,
-	"copy":            2,
+// target is the ratio (restic time / hbackup time) issues 3 and 5 ask for
+// in a scenario.
+func target(scenario string) (float64, bool) {
+	switch scenario {
+	case "backup-auto", "backup-off", "backup-nochange", "backup-small":
+		return 2.5, true
+	case "restore", "check", "backup-changed", "forget-prune", "copy":
+		return 2, true
+	}
+	return 0, false
 }
 
-// boundLines names, per scenario, the bound lines that together limit it:
+// boundLines names the bound lines that together limit a scenario:
 // reading the source and the CPU pipeline for the same data.
-var boundLines = map[string][2]string{
-	"backup-auto":  {"bound-read", "bound-pipeline auto"},
-	"backup-off":   {"bound-read", "bound-pipeline off"},
-	"backup-small": {"bound-read small/", "bound-pipeline small/"},
+func boundLines(scenario string) ([2]string, bool) {
+	switch scenario {
+	case "backup-auto":
+		return [2]string{"bound-read", "bound-pipeline auto"}, true
+	case "backup-off":
+		return [2]string{"bound-read", "bound-pipeline off"}, true
+	case "backup-small":
+		return [2]string{"bound-read small/", "bound-pipeline small/"}, true
+	}
+	return [2]string{}, false
 }
 
 // boundFor is the least time a scenario can take on this machine by its
@@ -30,7 +35,7 @@ var boundLines = map[string][2]string{
 // cores). cpu is that CPU time, the least any tool spends. Both are 0
 // when the scenario has no bound or none was measured.
 func boundFor(scenario string, bounds []*boundResult, cores int) (wall, cpu float64) {
-	names, ok := boundLines[scenario]
+	names, ok := boundLines(scenario)
 	if !ok {
 		return 0, 0
 	}
