@@ -70,6 +70,8 @@ type Outcome struct {
 	// Errors are the failures of every attempt, classified; the last one
 	// decided the status.
 	Errors []Failure
+	// Retried are the failures of attempts before a successful one.
+	Retried []Failure
 	// Log is the run's own log (hook output, warnings), for notifications.
 	Log string
 }

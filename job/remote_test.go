@@ -2,9 +2,9 @@ package job_test
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,6 +130,9 @@ retry_delay = "10m"
 	// but the log says what happened.
 	if !strings.Contains(o.Log, "locked") || !strings.Contains(o.Log, "[lock, ") {
 		t.Errorf("log does not show the lock failure:\n%s", o.Log)
+	}
+	if len(o.Errors) != 0 || len(o.Retried) != 1 || o.Retried[0].Class.Category != errclass.Lock || !o.Retried[0].Class.Retryable {
+		t.Errorf("errors %v, retried %v: want the first attempt's retryable lock failure kept as retried", o.Errors, o.Retried)
 	}
 }
 

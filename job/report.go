@@ -62,7 +62,7 @@ func (r *eventReporter) JobFinished(ctx context.Context, o *Outcome) {
 		e.Fields = map[string]any{"stage": string(stageOf(o.Err()))}
 	}
 	r.write(ctx, e)
-	for i, f := range o.Errors {
+	for i, f := range append(append([]Failure(nil), o.Retried...), o.Errors...) {
 		ea := eventlog.Event{Event: eventlog.ErrorAnalysis, Time: o.End, Job: o.Job, Repository: o.Repository,
 			Hostname: o.Hostname, Attempt: i + 1, Fields: map[string]any{"stage": string(stageOf(f.Err))}}
 		ea.Classify(f.Class)
@@ -114,7 +114,8 @@ func (r *metricsReporter) JobFinished(ctx context.Context, o *Outcome) {
 	st := map[Status]metrics.Status{StatusSuccess: metrics.Success, StatusWarning: metrics.Warning, StatusFailure: metrics.Failure}[o.Status]
 	b := metrics.Backup{Labels: metrics.Labels{Job: o.Job, Repository: o.Repository, Hostname: o.Hostname},
 		Start: o.Start, End: o.End, Status: st, BytesAdded: o.Backup.BytesAdded, BytesProcessed: o.Backup.BytesProcessed,
-		FilesAdded: o.Backup.FilesNew, FilesProcessed: o.Backup.FilesProcessed, Errors: classes(o.Errors)}
+		FilesAdded: o.Backup.FilesNew, FilesProcessed: o.Backup.FilesProcessed,
+		Errors: classes(append(append([]Failure(nil), o.Retried...), o.Errors...))}
 	if err := r.tf.RecordBackup(ctx, b); err != nil {
 		r.warn.Warn("cannot write metrics", "err", err)
 	}

@@ -20,8 +20,8 @@ import (
 // request is what a test HTTP server received.
 type request struct {
 	Method, Path, Query string
-	Header             http.Header
-	Body               string
+	Header              http.Header
+	Body                string
 }
 
 // receiver records every request it gets.

@@ -117,7 +117,9 @@ func (r *Runner) RunJob(ctx context.Context, j *config.Job) *Outcome {
 		fmt.Fprintf(logw, "job %s: attempt %d\n", j.Name, attempt)
 		err := r.attempt(ctx, j, o, attempt, logw)
 		if err == nil {
-			o.Errors = nil // an earlier attempt's failure is history now
+			// Earlier attempts' failures did not decide the outcome, but
+			// they happened: metrics and the error log still count them.
+			o.Retried, o.Errors = o.Errors, nil
 			break
 		}
 		c := cls.Classify(err)
