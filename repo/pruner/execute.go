@@ -115,27 +115,36 @@ func (p *Plan) repackBlobs(ctx context.Context, conns int) error {
 		return err
 	}
 	defer w.Close()
-	g, gctx := errgroup.WithContext(ctx)
+	// Not errgroup.WithContext: its context ends when Wait returns, but
+	// the writer's pack uploads started with it run until Flush. This one
+	// ends when a reader fails or when this function returns.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g := &errgroup.Group{}
 	g.SetLimit(conns)
 	for packID, blobs := range todo {
 		g.Go(func() error {
-			return p.r.StreamPack(gctx, packID, blobs, func(pb repo.PackedBlob, plain []byte, err error) error {
+			err := p.r.StreamPack(wctx, packID, blobs, func(pb repo.PackedBlob, plain []byte, err error) error {
 				if err != nil {
 					// Another copy (maybe in another pack) may still be good.
-					if plain, err = p.r.LoadBlob(gctx, pb.Type, pb.ID, nil); err != nil {
+					if plain, err = p.r.LoadBlob(wctx, pb.Type, pb.ID, nil); err != nil {
 						return fmt.Errorf("blob %v: %w", pb.BlobHandle, err)
 					}
 				}
-				_, _, err = w.SaveBlobID(gctx, pb.Type, pb.ID, plain)
+				_, _, err = w.SaveBlobID(wctx, pb.Type, pb.ID, plain)
 				return err
 			})
+			if err != nil {
+				cancel()
+			}
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		_ = w.Wait()
 		return err
 	}
-	if err := w.Flush(ctx); err != nil {
+	if err := w.Flush(wctx); err != nil {
 		return err
 	}
 	// Nothing may be deleted unless every copied blob is now indexed.

@@ -1,0 +1,45 @@
+package pruner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/repo/pruner"
+)
+
+// slowSaves delays pack uploads, so that the repacked packs are still
+// being uploaded when the readers finish.
+type slowSaves struct{ backend.Backend }
+
+func (s slowSaves) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
+	if h.Type == backend.PackFile {
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Backend.Save(ctx, h, rd)
+}
+
+// Uploads of repacked packs outlive the readers that filled them; they
+// must not be cancelled when the readers are done (a bug that made prune
+// fail with "context canceled" on large repositories).
+func TestRepackUploadsOutliveReaders(t *testing.T) {
+	// Enough data that the writer fills packs while the readers still
+	// run (it keeps a pack open per worker).
+	w := newWorld(t, 24)
+	for i := 0; i < len(w.snapshots); i += 2 {
+		w.forget(t, w.snapshots[i])
+	}
+	w.be = slowSaves{w.be}
+	// Every pack is below the target size: all are merged into new ones.
+	st := prune(t, w, pruner.Options{MaxUnused: mustParse(t, "0"), RepackSmall: true})
+	if st.Packs.Repack < 2 {
+		t.Fatalf("only %d packs repacked; the test needs several", st.Packs.Repack)
+	}
+	w.verify(t)
+	w.check(t)
+}
