@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -62,8 +63,9 @@ type Backend struct {
 	dir    string // <base>/<repository ID>
 	logger *slog.Logger
 
-	readOnly atomic.Bool // set after a failed write: stop adding files
-	verified sync.Map    // handle → struct{}: checked in this process
+	readOnly  atomic.Bool // set after a failed write: stop adding files
+	verified  sync.Map    // handle → struct{}: checked in this process
+	verifying sync.Map    // handle → *sync.Mutex: one hash at a time
 
 	mu       sync.Mutex
 	inflight map[backend.Handle]chan struct{} // downloads into the cache
@@ -89,6 +91,14 @@ func New(be backend.Backend, repoID string, opts Options) (*Backend, error) {
 	dir := filepath.Join(base, repoID)
 	for _, sub := range []string{backend.SnapshotFile.String(), backend.IndexFile.String(), backend.PackFile.String()} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	// restic's cache format version, so that restic can share the
+	// directory (the layout is the same).
+	version := filepath.Join(dir, "version")
+	if _, err := os.Stat(version); errors.Is(err, fs.ErrNotExist) {
+		if err := writeAtomic(version, []byte("1")); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}

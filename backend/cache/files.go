@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/hbackup/hbackup/backend"
 )
@@ -57,6 +58,13 @@ func (b *Backend) openVerified(h backend.Handle) (*os.File, int64) {
 		f.Close()
 		return nil, 0
 	}
+	if _, ok := b.verified.Load(h); ok {
+		return f, fi.Size()
+	}
+	// One goroutine hashes a file; others loading from it wait.
+	mu, _ := b.verifying.LoadOrStore(h, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	if _, ok := b.verified.Load(h); ok {
 		return f, fi.Size()
 	}

@@ -68,8 +68,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 			return
 		}
 		if !validID(name) {
-			os.Remove(path) // not ours
-			return
+			return // not a cached file (maybe another tool's temporary)
 		}
 		if _, ok := present[name]; !ok {
 			b.drop(backend.Handle{Type: t, Name: name})

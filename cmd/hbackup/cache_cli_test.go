@@ -274,3 +274,41 @@ func TestCheckIgnoresCache(t *testing.T) {
 		t.Errorf("check touched the user's cache: %v", err)
 	}
 }
+
+// TestCacheSharedWithRestic: the layout is restic's, so with one
+// --cache-dir (or RESTIC_CACHE_DIR) both tools use each other's cached
+// files, and both still read the repository correctly.
+func TestCacheSharedWithRestic(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	shared := t.TempDir()
+	src := filepath.Join(t.TempDir(), "src")
+	testutil.MakeTestTree(t, src, testutil.TreeOptions{Seed: 11})
+	env := map[string]string{"RESTIC_REPOSITORY": repoDir, "RESTIC_PASSWORD": "geheim", "RESTIC_CACHE_DIR": shared}
+	run := func(args ...string) string {
+		t.Helper()
+		out, errb, code := runCLI(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errb)
+		}
+		return out
+	}
+	run("init")
+	run("backup", "-q", src)
+	restic := testutil.NewRestic(t, repoDir, "geheim")
+	restic.CacheDir = shared
+	resticLs := string(restic.Run(t, "ls", "latest"))
+	restic.Run(t, "backup", "-q", src)
+	if out := run("ls", "latest"); strings.Count(out, "\n") != strings.Count(resticLs, "\n") {
+		t.Errorf("ls differs: hbackup %d lines, restic %d", strings.Count(out, "\n"), strings.Count(resticLs, "\n"))
+	}
+	if out := run("snapshots"); !strings.Contains(out, "2 snapshots") {
+		t.Errorf("snapshots:\n%s", out)
+	}
+	versions, _ := filepath.Glob(filepath.Join(shared, "*", "version"))
+	if len(versions) != 1 {
+		t.Errorf("want one repository cache with restic's version file, have %v", versions)
+	}
+	if out := restic.Run(t, "check", "--read-data"); !strings.Contains(string(out), "no errors were found") {
+		t.Fatalf("restic check:\n%s", out)
+	}
+}
