@@ -29,15 +29,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	hbackupBin = filepath.Join(dir, "hbackup")
-	// The tools' caches (hbackup's and restic's) go to the test's
-	// directory, not the user's.
-	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	cmd := exec.Command("go", "build", "-o", hbackupBin, "github.com/hbackup/hbackup/cmd/hbackup")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building hbackup:", err)
 		os.Exit(1)
 	}
+	// The tools' caches (hbackup's and restic's) go to the test's
+	// directory, not the user's. Set after the build: Go's own build
+	// cache lives below XDG_CACHE_HOME too.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
