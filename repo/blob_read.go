@@ -46,25 +46,78 @@ func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte
 	return nil, errors.Join(errs...)
 }
 
-// DecodeBlob decrypts, decompresses and verifies one stored blob.
+// DecodeBlob decrypts, decompresses and verifies one stored blob. The
+// plaintext may be written into buf's array when it is large enough.
 func (r *Repository) DecodeBlob(pb PackedBlob, sealed, buf []byte) ([]byte, error) {
-	plain, err := r.key.Open(buf[:0], sealed)
-	if err != nil {
-		return nil, fmt.Errorf("%w: blob %v in pack %v: %v", ErrIntegrity, pb.BlobHandle, pb.PackID, err)
+	d := BlobDecoder{r: r, plain: buf}
+	return d.Decode(pb, sealed)
+}
+
+// BlobDecoder decodes blobs as DecodeBlob does, reusing its buffers, so
+// reading a whole pack allocates nothing per blob: each result is only
+// valid until the next Decode. It is not safe for concurrent use.
+type BlobDecoder struct {
+	r       *Repository
+	sealed  []byte // the stored bytes of the blob being read (SealedBuffer)
+	scratch []byte // the decrypted bytes of a compressed blob
+	plain   []byte
+}
+
+// NewBlobDecoder returns a decoder from the repository's pool; give it
+// back with Release once its results are no longer used, so its buffers
+// serve the next pack.
+func (r *Repository) NewBlobDecoder() *BlobDecoder {
+	if d, ok := r.decoders.Get().(*BlobDecoder); ok {
+		return d
 	}
-	if pb.UncompressedLength != 0 {
-		out := make([]byte, 0, pb.UncompressedLength)
-		out, err = r.dec.DecodeAll(plain, out)
+	return &BlobDecoder{r: r}
+}
+
+// Release returns d to its repository's pool.
+func (d *BlobDecoder) Release() { d.r.decoders.Put(d) }
+
+// SealedBuffer returns the decoder's buffer for stored bytes, n long.
+func (d *BlobDecoder) SealedBuffer(n int) []byte {
+	if cap(d.sealed) < n {
+		d.sealed = make([]byte, n)
+	}
+	d.sealed = d.sealed[:n]
+	return d.sealed
+}
+
+// Decode decrypts, decompresses and verifies one stored blob.
+func (d *BlobDecoder) Decode(pb PackedBlob, sealed []byte) ([]byte, error) {
+	fail := func(format string, args ...any) ([]byte, error) {
+		return nil, fmt.Errorf("%w: blob %v in pack %v: %s", ErrIntegrity, pb.BlobHandle, pb.PackID, fmt.Sprintf(format, args...))
+	}
+	var plain []byte
+	if pb.UncompressedLength == 0 {
+		out, err := d.r.key.Open(d.plain[:0], sealed)
 		if err != nil {
-			return nil, fmt.Errorf("%w: blob %v in pack %v: decompress: %v", ErrIntegrity, pb.BlobHandle, pb.PackID, err)
+			return fail("%v", err)
 		}
+		d.plain, plain = out[:0], out
+	} else {
+		decrypted, err := d.r.key.Open(d.scratch[:0], sealed)
+		if err != nil {
+			return fail("%v", err)
+		}
+		d.scratch = decrypted[:0]
+		if cap(d.plain) < int(pb.UncompressedLength) {
+			d.plain = make([]byte, 0, pb.UncompressedLength)
+		}
+		out, err := d.r.dec.DecodeAll(decrypted, d.plain[:0])
+		if err != nil {
+			return fail("decompress: %v", err)
+		}
+		d.plain = out[:0]
 		if len(out) != int(pb.UncompressedLength) {
-			return nil, fmt.Errorf("%w: blob %v in pack %v: decompressed to %d bytes, index says %d", ErrIntegrity, pb.BlobHandle, pb.PackID, len(out), pb.UncompressedLength)
+			return fail("decompressed to %d bytes, index says %d", len(out), pb.UncompressedLength)
 		}
 		plain = out
 	}
 	if Hash(plain) != pb.ID {
-		return nil, fmt.Errorf("%w: blob %v in pack %v: content does not match its ID", ErrIntegrity, pb.BlobHandle, pb.PackID)
+		return fail("content does not match its ID")
 	}
 	return plain, nil
 }
@@ -88,7 +141,8 @@ func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBl
 	return r.be.Load(ctx, h, int(end-uint64(start)), int64(start), func(rd io.Reader) error {
 		br := bufio.NewReaderSize(rd, 256<<10)
 		pos := uint64(start)
-		var sealed, plainBuf []byte
+		dec := r.NewBlobDecoder()
+		defer dec.Release()
 		for _, b := range blobs {
 			if uint64(b.Offset) < pos { // overlapping entries: skip ahead impossible
 				return fmt.Errorf("%w: pack %v: overlapping blobs at offset %d", ErrIntegrity, packID, b.Offset)
@@ -96,18 +150,12 @@ func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBl
 			if _, err := br.Discard(int(uint64(b.Offset) - pos)); err != nil {
 				return fmt.Errorf("read pack %v: %w", packID, err)
 			}
-			if cap(sealed) < int(b.Length) {
-				sealed = make([]byte, b.Length)
-			}
-			sealed = sealed[:b.Length]
+			sealed := dec.SealedBuffer(int(b.Length))
 			if _, err := io.ReadFull(br, sealed); err != nil {
 				return fmt.Errorf("read pack %v: %w", packID, err)
 			}
 			pos = uint64(b.Offset) + uint64(b.Length)
-			plain, err := r.DecodeBlob(b, sealed, plainBuf)
-			if err == nil && b.UncompressedLength == 0 {
-				plainBuf = plain[:0] // reuse the buffer for uncompressed blobs
-			}
+			plain, err := dec.Decode(b, sealed)
 			if ferr := fn(b, plain, err); ferr != nil {
 				return ferr
 			}

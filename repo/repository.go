@@ -102,6 +102,7 @@ type Repository struct {
 
 	scratchPool sync.Pool   // *scratch, per concurrent SaveBlob
 	freePacks   chan []byte // spare data pack buffers
+	decoders    sync.Pool   // *BlobDecoder, per concurrent pack reader
 }
 
 // Init creates a new repository on be, protected by password.

@@ -111,7 +111,8 @@ func (c *Checker) checkPack(ctx context.Context, id repo.ID, blobs []repo.Packed
 func (c *Checker) readBlobs(br *bufio.Reader, size int64, blobs []repo.PackedBlob) ([]error, error) {
 	var problems []error
 	var pos int64
-	var sealed, plain []byte
+	dec := c.r.NewBlobDecoder()
+	defer dec.Release()
 	for i, b := range blobs {
 		off, end := int64(b.Offset), int64(b.Offset)+int64(b.Length)
 		if end > size {
@@ -127,21 +128,13 @@ func (c *Checker) readBlobs(br *bufio.Reader, size int64, blobs []repo.PackedBlo
 		if _, err := br.Discard(int(off - pos)); err != nil {
 			return nil, err
 		}
-		if cap(sealed) < int(b.Length) {
-			sealed = make([]byte, b.Length)
-		}
-		sealed = sealed[:b.Length]
+		sealed := dec.SealedBuffer(int(b.Length))
 		if _, err := io.ReadFull(br, sealed); err != nil {
 			return nil, err
 		}
 		pos = end
-		out, err := c.r.DecodeBlob(b, sealed, plain)
-		if err != nil {
+		if _, err := dec.Decode(b, sealed); err != nil {
 			problems = append(problems, err) // names the blob and the pack
-			continue
-		}
-		if b.UncompressedLength == 0 {
-			plain = out[:0] // reuse the buffer
 		}
 	}
 	return problems, nil
