@@ -230,3 +230,61 @@ retries = 2
 	}
 	e.hb(filepath.Join(mnt, "repo"), "check")
 }
+
+// A lock left by a killed process (here `key passwd`, killed while it
+// waits for the new password) is a lock error: retried, then reported as
+// a failure that says how to remove it. After `unlock` the job runs.
+func TestStaleLock(t *testing.T) {
+	e := newEnv(t)
+	e.source()
+	repoDir := e.initRepo("primary")
+	cmd := exec.Command(hbackupBin, "-r", repoDir, "--password-file", e.password, "key", "passwd")
+	stdin, err := cmd.StdinPipe() // never written: the command waits, holding its lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	locks := filepath.Join(repoDir, "locks")
+	for i := 0; ; i++ {
+		if entries, _ := os.ReadDir(locks); len(entries) > 0 {
+			break
+		}
+		if i == 600 {
+			cmd.Process.Kill()
+			t.Fatal("key passwd took no lock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	cfg := e.config(`
+[repositories.primary]
+url = "$DIR/primary"
+password_file = "$PW"
+[jobs.home]
+paths = ["$DIR/src"]
+retries = 1
+`)
+	var slept int
+	r := &job.Runner{Config: cfg, Exec: job.Binary{Path: hbackupBin},
+		Sleep: func(context.Context, time.Duration) error { slept++; return nil }}
+	o := r.RunJob(context.Background(), cfg.Jobs["home"])
+	if o.Status != job.StatusFailure || o.Attempts != 2 || slept != 1 {
+		t.Fatalf("status %s after %d attempts (%d sleeps), want a failure after a retry: %v", o.Status, o.Attempts, slept, o.Err())
+	}
+	c := o.Errors[len(o.Errors)-1].Class
+	if c.Category != errclass.Lock || !c.Retryable {
+		t.Errorf("stale lock classified %+v, want a retryable lock error", c)
+	}
+	if !strings.Contains(o.Err().Error(), "unlock") {
+		t.Errorf("error %q does not say how to remove the lock", o.Err())
+	}
+	e.hb(repoDir, "unlock")
+	if o := r.RunJob(context.Background(), cfg.Jobs["home"]); o.Status != job.StatusSuccess {
+		t.Errorf("after unlock: %s: %v", o.Status, o.Err())
+	}
+}
