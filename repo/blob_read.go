@@ -127,6 +127,16 @@ func (d *BlobDecoder) Decode(pb PackedBlob, sealed []byte) ([]byte, error) {
 // decoding it gave. An error returned by fn stops the stream. The
 // plaintext slice is only valid during the call.
 func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBlob, fn func(pb PackedBlob, plain []byte, err error) error) error {
+	return r.StreamPackSealed(ctx, packID, blobs, func(pb PackedBlob, _, plain []byte, err error) error {
+		return fn(pb, plain, err)
+	})
+}
+
+// StreamPackSealed is StreamPack that also hands fn the blob's stored
+// (encrypted) bytes, verified by decoding them, so that a blob can be
+// copied into another pack as it is (see SaveSealedBlob). Both slices are
+// only valid during the call.
+func (r *Repository) StreamPackSealed(ctx context.Context, packID ID, blobs []PackedBlob, fn func(pb PackedBlob, sealed, plain []byte, err error) error) error {
 	if len(blobs) == 0 {
 		return nil
 	}
@@ -156,7 +166,7 @@ func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBl
 			}
 			pos = uint64(b.Offset) + uint64(b.Length)
 			plain, err := dec.Decode(b, sealed)
-			if ferr := fn(b, plain, err); ferr != nil {
+			if ferr := fn(b, sealed, plain, err); ferr != nil {
 				return ferr
 			}
 		}

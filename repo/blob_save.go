@@ -50,34 +50,64 @@ func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []b
 	defer r.scratchPool.Put(sc)
 	plain, ulen := r.plaintext(t, data, sc)
 	sealedLen := len(plain) + crypto.Extension
+	err = r.place(ctx, t, id, sealedLen, ulen, func(region []byte) { r.key.Seal(region[:0], plain) })
+	if err != nil {
+		return false, 0, err
+	}
+	return false, sealedLen, nil
+}
 
+// SaveSealedBlob stores a blob exactly as another pack of this repository
+// stores it: sealed are its stored (encrypted, maybe compressed) bytes and
+// pb says what they are. Prune copies still-used blobs this way, without
+// compressing and encrypting them again; the caller must have verified
+// them (StreamPackSealed does). The blob is skipped if already known.
+func (r *Repository) SaveSealedBlob(ctx context.Context, pb PackedBlob, sealed []byte) (known bool, err error) {
+	if len(sealed) != int(pb.Length) || len(sealed) < crypto.Extension {
+		return false, fmt.Errorf("sealed blob %v: %d bytes, index says %d", pb.BlobHandle, len(sealed), pb.Length)
+	}
+	if err := r.uploadError(); err != nil {
+		return false, err
+	}
+	h := pb.BlobHandle
+	r.packerMu.Lock()
+	_, inFlight := r.pending[h]
+	if inFlight || r.idx.Has(h) {
+		r.packerMu.Unlock()
+		return true, nil
+	}
+	r.pending[h] = struct{}{}
+	r.packerMu.Unlock()
+	return false, r.place(ctx, h.Type, h.ID, len(sealed), pb.UncompressedLength, func(region []byte) { copy(region, sealed) })
+}
+
+// place reserves sealedLen bytes for a blob in a pack, lets fill write
+// them, and starts the pack's upload once it is complete.
+func (r *Repository) place(ctx context.Context, t BlobType, id ID, sealedLen int, ulen uint32, fill func(region []byte)) error {
 	if sealedLen >= r.opts.PackSize {
 		// A blob this large gets a pack of its own.
 		p := &packer{tree: t == TreeBlob, buf: make([]byte, 0, sealedLen+64)}
-		region := p.reserve(id, sealedLen, ulen)
-		r.key.Seal(region[:0], plain)
+		fill(p.reserve(id, sealedLen, ulen))
 		p.writers, p.closed = 0, true
-		return false, sealedLen, r.startUpload(ctx, p)
+		return r.startUpload(ctx, p)
 	}
 
 	p, region, closedFull := r.reserve(t, id, sealedLen, ulen)
 	if closedFull != nil {
 		if err := r.startUpload(ctx, closedFull); err != nil {
-			return false, 0, err
+			return err
 		}
 	}
-	r.key.Seal(region[:0], plain)
+	fill(region)
 
 	r.packerMu.Lock()
 	p.writers--
 	ready := p.closed && p.writers == 0
 	r.packerMu.Unlock()
 	if ready {
-		if err := r.startUpload(ctx, p); err != nil {
-			return false, 0, err
-		}
+		return r.startUpload(ctx, p)
 	}
-	return false, sealedLen, nil
+	return nil
 }
 
 // reserve picks one of the type's two open packers at random and reserves

@@ -124,14 +124,22 @@ func (p *Plan) repackBlobs(ctx context.Context, conns int) error {
 	g.SetLimit(conns)
 	for packID, blobs := range todo {
 		g.Go(func() error {
-			err := p.r.StreamPack(wctx, packID, blobs, func(pb repo.PackedBlob, plain []byte, err error) error {
+			err := p.r.StreamPackSealed(wctx, packID, blobs, func(pb repo.PackedBlob, sealed, plain []byte, err error) error {
 				if err != nil {
 					// Another copy (maybe in another pack) may still be good.
 					if plain, err = p.r.LoadBlob(wctx, pb.Type, pb.ID, nil); err != nil {
 						return fmt.Errorf("blob %v: %w", pb.BlobHandle, err)
 					}
+					_, _, err = w.SaveBlobID(wctx, pb.Type, pb.ID, plain)
+					return err
 				}
-				_, _, err = w.SaveBlobID(wctx, pb.Type, pb.ID, plain)
+				if p.mustRecompress(pb) {
+					_, _, err = w.SaveBlobID(wctx, pb.Type, pb.ID, plain)
+					return err
+				}
+				// Verified by decoding: copy the stored bytes as they are,
+				// without compressing and encrypting them again.
+				_, err = w.SaveSealedBlob(wctx, pb, sealed)
 				return err
 			})
 			if err != nil {
@@ -156,6 +164,19 @@ func (p *Plan) repackBlobs(ctx context.Context, conns int) error {
 		}
 	}
 	return nil
+}
+
+// mustRecompress reports whether a repacked blob is stored anew from its
+// plaintext rather than copied: uncompressed blobs that the plan wants
+// compressed.
+func (p *Plan) mustRecompress(pb repo.PackedBlob) bool {
+	if pb.UncompressedLength != 0 {
+		return false
+	}
+	if pb.Type == repo.TreeBlob {
+		return p.recompressTrees
+	}
+	return p.recompressData
 }
 
 // rewriteIndex writes new index files for the packs that stay out of the

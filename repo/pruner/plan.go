@@ -61,6 +61,9 @@ type Plan struct {
 	missing  map[repo.ID]struct{}         // indexed, absent and unneeded: drop from index
 	orphans  []repo.ID                    // packs no index lists
 	packSize map[repo.ID]int64
+	// recompress: blobs stored uncompressed are compressed when repacked
+	// (v2 trees always, data with RepackUncompressed, as restic does).
+	recompressData, recompressTrees bool
 }
 
 // NewPlan decides, under an exclusive lock the caller holds, which packs
@@ -79,7 +82,9 @@ func NewPlan(ctx context.Context, r *repo.Repository, opts Options) (*Plan, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{r: r, repack: map[repo.ID]struct{}{}, remove: map[repo.ID]struct{}{},
+	v2 := r.Config().Version >= 2
+	p := &Plan{r: r, recompressData: v2 && opts.RepackUncompressed, recompressTrees: v2,
+		repack: map[repo.ID]struct{}{}, remove: map[repo.ID]struct{}{},
 		missing: map[repo.ID]struct{}{}, packSize: map[repo.ID]int64{}}
 	p.stats.Snapshots = len(roots)
 	if p.files, err = loadIndexFiles(ctx, r, conns); err != nil {
