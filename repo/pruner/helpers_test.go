@@ -35,17 +35,23 @@ func randomBytes(seed uint64, n int) []byte {
 // world is a repository in memory with several snapshots that share
 // some data and own some, so forgetting one leaves partly used packs.
 type world struct {
-	be        backend.Backend
-	snapshots []repo.ID
-	files     map[repo.ID]map[string][]byte // per snapshot: name -> content
+	be          backend.Backend
+	compression repo.Compression // of the handles open returns
+	snapshots   []repo.ID
+	files       map[repo.ID]map[string][]byte // per snapshot: name -> content
 }
 
 // newWorld writes n snapshots; snapshot i holds the shared files and
 // files of its own.
 func newWorld(t *testing.T, n int) *world {
+	return newWorldCompressed(t, n, repo.CompressionAuto)
+}
+
+// newWorldCompressed is newWorld with data blobs written in mode c.
+func newWorldCompressed(t *testing.T, n int, c repo.Compression) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{be: mem.New(), files: map[repo.ID]map[string][]byte{}}
+	w := &world{be: mem.New(), files: map[repo.ID]map[string][]byte{}, compression: c}
 	r, err := repo.Init(ctx, w.be, password, repo.InitOptions{KDF: fastKDF})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +122,7 @@ func (w *world) backup(t *testing.T, files map[string][]byte, when time.Time) re
 
 func (w *world) open(t *testing.T) *repo.Repository {
 	t.Helper()
-	r, err := repo.Open(context.Background(), w.be, password, repo.Options{PackSize: repo.MinPackSize})
+	r, err := repo.Open(context.Background(), w.be, password, repo.Options{PackSize: repo.MinPackSize, Compression: w.compression})
 	if err != nil {
 		t.Fatal(err)
 	}
