@@ -53,6 +53,9 @@ var stderrKinds = []struct {
 	{"permission denied", ErrPermission},
 	{"insufficient privileges", ErrPermission},
 	{"operation not permitted", ErrPermission},
+	{"delegated administration is disabled", ErrPermission}, // EZFS_NODELEGATION
+	// libzfs's generic EZFS_NOENT text; zpool says "no such pool" alone.
+	{"no such pool or dataset", ErrNotExist},
 	{"no such pool", ErrPoolMissing},
 	{"does not match incremental source", ErrNoCommonSnapshot},
 	{"destination has snapshots", ErrNoCommonSnapshot},
@@ -60,7 +63,8 @@ var stderrKinds = []struct {
 	{"no such tag", ErrNotExist},
 	{"could not find any snapshots", ErrNotExist},
 	{"already exists", ErrExists},
-	{"' exists", ErrExists}, // receive: "destination 'x' exists"
+	{"pool or dataset exists", ErrExists}, // libzfs's generic EZFS_EXISTS text
+	{"' exists", ErrExists},               // receive: "destination 'x' exists"
 	{"already mounted", ErrExists},
 	{"must specify -f to overwrite", ErrExists},
 	{"busy", ErrBusy},
@@ -71,8 +75,13 @@ var stderrKinds = []struct {
 	{"not supported", ErrUnsupported},
 	{"unsupported", ErrUnsupported},
 	{"too many arguments", ErrUnsupported},
+	{"module does not support", ErrUnsupported}, // "the loaded zfs module does not support this operation"
 	{"failed to initialize zfs library", ErrUnavailable},
+	// OpenZFS's libzfs_error_init (lib/libzfs/os/linux/libzfs_util_os.c).
 	{"modules are not loaded", ErrUnavailable},
+	{"modules cannot be auto-loaded", ErrUnavailable},
+	{"/dev/zfs and /proc/self/mounts are required", ErrUnavailable},
+	{"failed to initialize the libzfs library", ErrUnavailable},
 	{"connect: connection refused", ErrUnavailable},
 	{"connect: no such file or directory", ErrUnavailable},
 }
