@@ -3,13 +3,22 @@ package testutil
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
+
+func sshdMust(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
 
 // dialSSHD logs in to s as login with the generated key, checking the
 // host key against the generated known_hosts.
@@ -87,5 +96,38 @@ func TestSSHDSFTPOnlyUser(t *testing.T) {
 	sshdMust(t, err)
 	if !fi.IsDir() {
 		t.Fatalf("%s is not a directory", s.UploadDir)
+	}
+}
+
+// TestSSHDServerWithoutTest: the core used by programs (the benchmark
+// harness) starts a server that a client can reach, and Stop ends it
+// and its sessions, twice without harm.
+func TestSSHDServerWithoutTest(t *testing.T) {
+	if _, err := SSHDPath(); err != nil {
+		skipMissing(t, "sshd", err)
+	}
+	s, err := StartSSHDServer(t.Context(), t.TempDir(), SSHDOptions{})
+	sshdMust(t, err)
+	defer s.Stop()
+	home := t.TempDir()
+	sshdMust(t, s.WriteHomeFiles(home))
+	for _, f := range []string{".ssh/config", ".ssh/known_hosts"} {
+		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
+			t.Errorf("WriteHomeFiles: %v", err)
+		}
+	}
+	c := dialSSHD(t, s, s.User)
+	pid := s.cmd.Process.Pid
+	s.Stop()
+	s.Stop()
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("sshd (pid %d) still runs after Stop", pid)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("connection still open after Stop")
 	}
 }

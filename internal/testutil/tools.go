@@ -29,11 +29,18 @@ func RequireBinary(t testing.TB, name string) string {
 		}
 		err = absErr
 	}
+	skipMissing(t, name, err)
+	return ""
+}
+
+// skipMissing skips the test for want of the tool name, or fails it when
+// IntegrationRequired is true.
+func skipMissing(t testing.TB, name string, err error) {
+	t.Helper()
 	if IntegrationRequired() {
 		t.Fatalf("%s not installed: %v (required because %s=1)", name, err, RequireIntegrationEnv)
 	}
 	t.Skipf("%s not installed: %v (set %s=1 to make this a failure)", name, err, RequireIntegrationEnv)
-	return ""
 }
 
 // IsRoot reports whether the test process runs with effective uid 0.

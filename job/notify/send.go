@@ -69,7 +69,11 @@ func do(ctx context.Context, client *http.Client, retry Retry, log *slog.Logger,
 			return nil
 		}
 		last = err
-		if !retryable || attempt >= retry.attempts() || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			// Cancelled while the attempt ran: say so, whatever it answered.
+			return fmt.Errorf("notify: %w (after: %v)", ctx.Err(), last)
+		}
+		if !retryable || attempt >= retry.attempts() {
 			break
 		}
 		if log != nil {

@@ -99,7 +99,7 @@ func (b *bench) setup(ctx context.Context) error {
 		}
 	}
 	var err error
-	b.dataDir, b.data, err = prepareData(b.work, dataset.Params{Seed: b.cfg.seed, Scale: b.cfg.scale}, b.log)
+	b.dataDir, b.data, err = prepareData(filepath.Join(b.work, "data"), dataset.Params{Seed: b.cfg.seed, Scale: b.cfg.scale}, b.log)
 	return err
 }
 
@@ -164,8 +164,14 @@ func (b *bench) baseRepo(ctx context.Context, t *tool) (string, error) {
 // guardRepo runs `restic check --read-data` on a repository hbackup wrote,
 // so that a fast but broken hbackup cannot win.
 func (b *bench) guardRepo(ctx context.Context, repo, what string) error {
+	return b.guardRepoVia(ctx, b.restic, repo, what)
+}
+
+// guardRepoVia is guardRepo with restic set up for the repository's
+// transport (see tool.via).
+func (b *bench) guardRepoVia(ctx context.Context, restic *tool, repo, what string) error {
 	fmt.Fprintf(b.log, "guard: restic check --read-data on hbackup's repository after %s\n", what)
-	if _, err := b.restic.exec(ctx, "-r", repo, "--cache-dir", b.freshCache(b.restic), "check", "--read-data"); err != nil {
+	if _, err := restic.exec(ctx, "-r", repo, "--cache-dir", b.freshCache(b.restic), "check", "--read-data"); err != nil {
 		return fmt.Errorf("CORRECTNESS: restic check --read-data failed on the repository hbackup wrote in %s: %w", what, err)
 	}
 	return nil
@@ -204,6 +210,15 @@ func parseSummary(stdout []byte) *backupSummary {
 // runScenario runs every run of one scenario with both tools alternating:
 // restic first on even runs, hbackup first on odd runs.
 func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResult, err error) {
+	if sc.unavailable != nil {
+		if why := sc.unavailable(); why != nil {
+			if b.cfg.named {
+				return nil, fmt.Errorf("%s, asked for with -scenarios, cannot run on this machine: %w", sc.name, why)
+			}
+			fmt.Fprintf(b.log, "%s: skipped: %v\n", sc.name, why)
+			return skipped(sc, why), nil
+		}
+	}
 	res = &scenarioResult{Name: sc.name, Title: sc.title, Restic: &toolResult{}, Hbackup: &toolResult{}}
 	resultOf := map[*tool]*toolResult{b.restic: res.Restic, b.hbackup: res.Hbackup}
 	var active []*tool
@@ -256,6 +271,15 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResu
 	}
 	res.finish()
 	return res, nil
+}
+
+// skipped is the line of a scenario this machine cannot run: not a
+// failure, but said in the table and in a note.
+func skipped(sc scenario, why error) *scenarioResult {
+	na := "skipped: " + why.Error()
+	res := &scenarioResult{Name: sc.name, Title: sc.title, Skipped: why.Error(), Restic: &toolResult{NA: na}, Hbackup: &toolResult{NA: na}}
+	res.Notes = append(res.Notes, fmt.Sprintf("SKIPPED: %v (not a failure; with -scenarios %s it is one)", why, sc.name))
+	return res
 }
 
 // runAll runs the selected scenarios in their fixed order and assembles the

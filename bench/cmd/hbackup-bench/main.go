@@ -28,6 +28,7 @@ type config struct {
 	hbackup    string
 	restic     string
 	scenarios  []string
+	named      bool // -scenarios was given: a scenario the machine cannot run fails instead of being skipped
 	jsonOut    string
 	dropCaches bool
 }
@@ -48,6 +49,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	fs.Visit(func(f *flag.Flag) { c.named = c.named || f.Name == "scenarios" })
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}

@@ -55,6 +55,9 @@ func printTargets(w io.Writer, rep *report) error {
 		if best, ok := ratio(s.Restic.Median, bound); ok && best < want {
 			verdict = "target beyond the bound"
 		}
+		if s.Skipped != "" {
+			verdict = "skipped: " + s.Skipped
+		}
 		fmt.Fprintf(tw, "%s\t≥ %.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, want, rat,
 			orDash("%.2fs", bound), quotient(s.Restic.Median, bound), quotient(bound, s.Hbackup.Median),
 			orDash("%.2f", cpu), quotient(s.Restic.CPU, cpu), quotient(cpu, s.Hbackup.CPU), verdict)

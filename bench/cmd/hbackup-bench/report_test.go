@@ -44,11 +44,11 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.scale != 0.1 || c.runs != 5 || c.dropCaches || len(c.scenarios) != len(scenarioNames()) {
+	if c.scale != 0.1 || c.runs != 5 || c.dropCaches || c.named || len(c.scenarios) != len(scenarioNames()) {
 		t.Errorf("defaults: %+v", c)
 	}
 	c, err = parseFlags([]string{"-scenarios", "restore, check"}, &bytes.Buffer{})
-	if err != nil || strings.Join(c.scenarios, ",") != "restore,check" {
+	if err != nil || strings.Join(c.scenarios, ",") != "restore,check" || !c.named {
 		t.Errorf("-scenarios restore,check: %q, %v", c.scenarios, err)
 	}
 	if _, err := parseFlags([]string{"-scenarios", "backup,nosuch"}, &bytes.Buffer{}); err == nil {

@@ -53,7 +53,8 @@ type scenarioResult struct {
 	Title   string      `json:"title"`
 	Restic  *toolResult `json:"restic"`
 	Hbackup *toolResult `json:"hbackup"`
-	Ratio   float64     `json:"ratio,omitempty"` // restic median / hbackup median; absent when n/a
+	Ratio   float64     `json:"ratio,omitempty"`   // restic median / hbackup median; absent when n/a
+	Skipped string      `json:"skipped,omitempty"` // why the machine could not run the scenario
 	Notes   []string    `json:"notes,omitempty"`
 }
 

@@ -20,6 +20,9 @@ type scenario struct {
 	// beforeRun runs before each run's pair of processes.
 	beforeRun func(ctx context.Context, run int) error
 	run       func(ctx context.Context, t *tool, run int) (sample, error)
+	// unavailable says why this machine cannot run the scenario (nil when
+	// it can): it is skipped then, or fails when -scenarios names it.
+	unavailable func() error
 	// finish runs after the last run: correctness guards and notes.
 	finish func(ctx context.Context, res *scenarioResult) error
 	// cleanup always runs, even after a failure.
@@ -31,10 +34,11 @@ type scenario struct {
 // and check read the repositories the backups left, and must run before
 // backup-changed adds a snapshot of changed data; forget-prune and copy
 // come last, as their history changes the data set (and restores it).
+// backup-sftp has a data set of its own.
 func scenarioNames() []string {
 	return []string{"bound-read", "bound-pipeline",
 		"backup-auto", "backup-off", "backup-nochange", "restore", "check", "backup-changed", "backup-small",
-		"forget-prune", "copy"}
+		"backup-sftp", "forget-prune", "copy"}
 }
 
 func (b *bench) scenarios() []scenario {
@@ -70,6 +74,7 @@ func (b *bench) scenarios() []scenario {
 		return err
 	}
 	mut := &mutation{b: b}
+	sftp := &sftpScenario{b: b}
 	return []scenario{
 		{name: "backup-auto", title: "first backup, --compression auto", command: "backup",
 			run: func(ctx context.Context, t *tool, r int) (sample, error) {
@@ -93,6 +98,8 @@ func (b *bench) scenarios() []scenario {
 				s.Bytes = subtreeBytes(b.data, "small")
 				return s, err
 			}},
+		{name: "backup-sftp", title: "first backup of the data set at a quarter of its size to an SFTP repository on 127.0.0.1",
+			command: "backup", unavailable: sftpUnavailable, setup: sftp.setup, run: sftp.run, finish: sftp.finish, cleanup: sftp.cleanup},
 		{name: "forget-prune", title: fmt.Sprintf("forget --keep-last %d --prune after %d backups, each after ~5%% changed", n/4, n),
 			command: "forget", setup: withHistory, run: b.forgetPrune},
 		{name: "copy", title: fmt.Sprintf("copy all %d snapshots of the history to an empty repository", n),

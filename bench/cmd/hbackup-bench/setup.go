@@ -28,12 +28,12 @@ type stamp struct {
 	Digest    string  `json:"digest"`
 }
 
-// prepareData returns the data tree under work, generating it unless an
-// intact one with the same parameters is there. Either way the whole tree
+// prepareData returns the data tree under root (root/tree, with its stamp
+// beside it), generating it unless an intact one with the same parameters
+// is there. Either way the whole tree
 // is read once (the digest), which is also the warm-up read that puts it in
 // the page cache for both tools.
-func prepareData(work string, p dataset.Params, log io.Writer) (string, *dataset.Manifest, error) {
-	root := filepath.Join(work, "data")
+func prepareData(root string, p dataset.Params, log io.Writer) (string, *dataset.Manifest, error) {
 	dir := filepath.Join(root, "tree")
 	stampFile := filepath.Join(root, "stamp.json")
 	want := stamp{Generator: dataset.Version, Seed: p.Seed, Scale: p.Scale}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +15,8 @@ import (
 
 // TestSmoke runs the whole harness once on a tiny data set with the real
 // restic and the hbackup built from ./cmd/hbackup: the bounds, a backup, a
-// restore, and forget-prune and copy on a short history.
+// restore, and forget-prune and copy on a short history, and backup-sftp
+// where sshd is installed.
 func TestSmoke(t *testing.T) {
 	resticBin := testutil.RequireBinary(t, "restic")
 	work := t.TempDir()
@@ -24,6 +26,13 @@ func TestSmoke(t *testing.T) {
 	scenarios, wantScenarios, wantGuards := "bound-read,bound-pipeline,backup-auto,restore,forget-prune,copy", 4, 3
 	if testing.Short() {
 		scenarios, wantScenarios, wantGuards = "bound-read,bound-pipeline,backup-auto,restore", 2, 1
+	}
+	// backup-sftp needs sshd; named with -scenarios it must not skip.
+	sftp := false
+	if _, err := testutil.SSHDPath(); err == nil {
+		scenarios, wantScenarios, wantGuards, sftp = scenarios+",backup-sftp", wantScenarios+1, wantGuards+1, true
+	} else {
+		t.Logf("without backup-sftp: %v", err)
 	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-scale", "0.0005", "-runs", "1", "-restic", resticBin,
@@ -74,6 +83,14 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.Scenarios[0].Hbackup.RepoSize <= 0 {
 		t.Error("no repository size for backup-auto")
+	}
+	if sftp {
+		i := slices.IndexFunc(rep.Scenarios, func(s *scenarioResult) bool { return s.Name == "backup-sftp" })
+		if i < 0 || rep.Scenarios[i].Skipped != "" || rep.Scenarios[i].Hbackup.RepoSize <= 0 {
+			t.Errorf("backup-sftp did not run: %+v", rep.Scenarios)
+		} else if q := rep.Scenarios[i].Hbackup.Samples[0].Bytes; q*3 > rep.Data.Bytes {
+			t.Errorf("backup-sftp backed up %d bytes of %d: more than a quarter", q, rep.Data.Bytes)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(work, "scratch")); !os.IsNotExist(err) {
 		t.Errorf("the scratch directory was left behind (%v)", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ type tool struct {
 	name    string // "restic" or "hbackup"
 	bin     string
 	env     []string        // complete environment for every run
+	opts    []string        // global options before every command line (a remote's transport)
 	version string          // first line of `BIN version`
 	has     map[string]bool // probed commands
 }
@@ -44,6 +46,7 @@ type proc struct {
 // exec runs the tool with args and fails on a non-zero exit, quoting the
 // end of its stderr.
 func (t *tool) exec(ctx context.Context, args ...string) (proc, error) {
+	args = append(slices.Clone(t.opts), args...)
 	cmd := exec.CommandContext(ctx, t.bin, args...)
 	cmd.Env = t.env
 	var stdout, stderr bytes.Buffer
@@ -61,6 +64,23 @@ func (t *tool) exec(ctx context.Context, args ...string) (proc, error) {
 		return r, fmt.Errorf("%s %s: %w\n%s", t.name, strings.Join(args, " "), err, tail(stderr.Bytes(), 2000))
 	}
 	return r, nil
+}
+
+// via returns a copy of t for a remote repository: env entries (KEY=VALUE)
+// replace the inherited ones of the same key, and opts go before every
+// command line. It shares the version and probed commands with t.
+func (t *tool) via(env []string, opts ...string) *tool {
+	c := *t
+	c.env = nil
+	for _, kv := range t.env {
+		key, _, _ := strings.Cut(kv, "=")
+		if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, key+"=") }) {
+			c.env = append(c.env, kv)
+		}
+	}
+	c.env = append(c.env, env...)
+	c.opts = append(slices.Clone(t.opts), opts...)
+	return &c
 }
 
 // hasCommand reports whether the tool implements command. `hbackup help X`

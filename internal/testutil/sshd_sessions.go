@@ -1,0 +1,73 @@
+package testutil
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// KillSessions kills (SIGKILL) every process sshd started to serve a
+// connection, as a crash or a network failure would end them. The server
+// keeps listening. It returns how many processes it killed.
+func (s *SSHD) KillSessions(t testing.TB) int {
+	t.Helper()
+	n, err := s.killSessions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (s *SSHD) killSessions() (int, error) {
+	pids, err := descendants(s.cmd.Process.Pid)
+	if err != nil {
+		return 0, fmt.Errorf("find sshd sessions: %w", err)
+	}
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL) // may have exited already
+	}
+	return len(pids), nil
+}
+
+// descendants lists the processes below pid, from /proc (Linux).
+func descendants(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("listing processes: %w", err)
+	}
+	children := make(map[int][]int)
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// The command name in parentheses may hold spaces: the
+		// fields after the last ')' are state, then ppid.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		ppid, err := strconv.Atoi(fields[1])
+		if err == nil {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	queue := children[pid]
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		out = append(out, p)
+		queue = append(queue, children[p]...)
+	}
+	return out, nil
+}
