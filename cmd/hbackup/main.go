@@ -143,8 +143,12 @@ func printUsage(w io.Writer, cmds []*command, g *globalOptions) {
 	fmt.Fprintf(w, "hbackup %s: fast backups into restic-compatible repositories\n\n", version)
 	fmt.Fprintf(w, "Usage:\n  hbackup [global flags] COMMAND [flags] [arguments]\n\nCommands:\n")
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	width := 0
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.short)
 	}
 	fs := pflag.NewFlagSet("global", pflag.ContinueOnError)
 	g.register(fs)
