@@ -341,3 +341,25 @@ func TestBusyCloneIsReleasedLater(t *testing.T) {
 	}
 	assertNoLeftovers(t, pool, ds)
 }
+
+// An interrupted backup (its context cancelled, as on SIGINT) still
+// releases everything: Release does not use the cancelled context.
+func TestReleaseAfterInterrupt(t *testing.T) {
+	pool := testutil.NewZFSPool(t)
+	ds := pool.CreateDataset(t, "home", nil)
+	writeFile(t, filepath.Join(pool.Path("home"), "f"), "content")
+	ctx, cancel := context.WithCancel(context.Background())
+	f, err := snapsource.Freeze(ctx, pool.Runner, snapsource.Options{Datasets: []string{ds}, MountDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r := newRepo(t)
+	cancel()
+	if _, err := archiver.Backup(ctx, r, archiver.Options{Paths: f.Paths(), Redirects: f.Redirects()}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("backup with a cancelled context: %v", err)
+	}
+	if err := f.Release(ctx); err != nil {
+		t.Fatalf("release after the interrupt: %v", err)
+	}
+	assertNoLeftovers(t, pool, ds)
+}
