@@ -64,31 +64,127 @@ func (p *Polynomial) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Chunker cuts a stream into chunks.
+// Chunker cuts a stream into chunks at exactly the positions
+// github.com/restic/chunker (with its default sizes) cuts it.
+//
+// A chunk of n bytes ends at the first length L in [MinSize, MaxSize) where
+// the low splitBits bits of the Rabin fingerprint of the 64 bytes before L
+// are zero, else at MaxSize, else at the end of the input. (restic's
+// chunker starts each chunk from a window holding a single 1 byte and skips
+// the first MinSize-64 bytes without hashing, so by the first check at
+// MinSize the 1 has slid out and the digest is the fingerprint of exactly
+// the last 64 bytes.) Because the decision at L depends only on those 64
+// bytes, the chunker reads straight into the caller's buffer, takes the
+// outgoing byte from the buffer instead of a ring, and hashes several
+// stretches of the buffer at once (see scanBlock).
 type Chunker struct {
-	c *chunker.Chunker
+	rd    io.Reader
+	tab   *tables
+	err   error  // sticky: invalid polynomial or read error
+	eof   bool   // rd returned io.EOF
+	carry []byte // bytes read past the last cut, the start of the next chunk
+	spare []byte // MaxSize buffer used when the caller's is smaller
 }
+
+// readStep is how far past the positions already checked the chunker
+// reads, so at most readStep bytes are read past a cut and carried over.
+// It is a multiple of blockSize and at most MinSize.
+const readStep = 256 << 10
 
 // New returns a chunker reading from rd with polynomial pol.
 func New(rd io.Reader, pol Polynomial) *Chunker {
-	return &Chunker{c: chunker.New(rd, chunker.Pol(pol))}
+	c := &Chunker{}
+	c.Reset(rd, pol)
+	return c
 }
 
-// Reset restarts the chunker on a new reader, keeping its tables.
+// Reset restarts the chunker on a new reader, keeping its buffers.
 func (c *Chunker) Reset(rd io.Reader, pol Polynomial) {
-	c.c.Reset(rd, chunker.Pol(pol))
+	c.rd = rd
+	if c.tab == nil || c.tab.pol != pol {
+		c.tab, c.err = newTables(pol)
+	} else {
+		c.err = nil
+	}
+	c.eof = false
+	c.carry = c.carry[:0]
 }
 
 // Next returns the next chunk's bytes, stored in buf if it is large enough
 // (use a buffer of MaxSize to avoid allocations). At the end of the input
-// it returns io.EOF.
+// it returns io.EOF. A read error is returned as is, and again by every
+// later call until Reset.
 func (c *Chunker) Next(buf []byte) ([]byte, error) {
-	ch, err := c.c.Next(buf)
-	if errors.Is(err, io.EOF) {
-		return nil, io.EOF
+	if c.err != nil {
+		return nil, c.err
 	}
-	if err != nil {
-		return nil, err
+	dst := buf[:cap(buf)]
+	if len(dst) < MaxSize {
+		if c.spare == nil {
+			c.spare = make([]byte, MaxSize)
+		}
+		dst = c.spare
 	}
-	return ch.Data, nil
+	dst = dst[:MaxSize]
+	n := copy(dst, c.carry)
+	c.carry = c.carry[:0]
+	pos := MinSize // the next cut length to check
+	for {
+		if want := min(pos+readStep, MaxSize); n < want && !c.eof {
+			var err error
+			if n, err = c.fill(dst, n, want); err != nil {
+				c.err = err
+				return nil, err
+			}
+		}
+		// A cut at n itself would give the same chunk as the end of the
+		// input or a later cut past n, so lengths up to n-1 are checked
+		// here and n is checked once more data has been read.
+		if hi := min(n, MaxSize); pos < hi {
+			if l := c.tab.scan(dst, pos, hi); l >= 0 {
+				return c.cut(buf, dst, n, l), nil
+			}
+			pos = hi
+		}
+		switch {
+		case n >= MaxSize:
+			return c.cut(buf, dst, n, MaxSize), nil
+		case c.eof && n == 0:
+			return nil, io.EOF
+		case c.eof:
+			return c.cut(buf, dst, n, n), nil
+		}
+	}
+}
+
+// fill reads into dst[n:want] until it is full or the input ends.
+func (c *Chunker) fill(dst []byte, n, want int) (int, error) {
+	for n < want {
+		m, err := c.rd.Read(dst[n:want])
+		if m < 0 || m > want-n {
+			return n, errors.New("chunker: reader returned an invalid count")
+		}
+		n += m
+		if errors.Is(err, io.EOF) {
+			c.eof = true
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// cut returns dst[:l] as the chunk (in buf) and keeps dst[l:n] for the
+// next one.
+func (c *Chunker) cut(buf, dst []byte, n, l int) []byte {
+	if c.carry == nil && n > l {
+		c.carry = make([]byte, 0, readStep)
+	}
+	c.carry = append(c.carry[:0], dst[l:n]...)
+	if cap(buf) < MaxSize {
+		return append(buf[:0], dst[:l]...)
+	}
+	return dst[:l]
 }
