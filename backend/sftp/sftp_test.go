@@ -1,11 +1,15 @@
 package sftp
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hbackup/hbackup/backend"
@@ -206,4 +210,50 @@ func tempFiles(t *testing.T, root string) []string {
 		t.Fatal(err)
 	}
 	return found
+}
+
+// With Sessions > 1, concurrent operations spread over several SSH
+// connections, and the data is the same as over one.
+func TestSeveralSessions(t *testing.T) {
+	t.Parallel()
+	s := startSSHD(t)
+	cfg := testConfig(s, filepath.Join(t.TempDir(), "repo"))
+	cfg.Connections, cfg.Sessions = 6, 3
+	be := newBackend(t, cfg)
+	t.Cleanup(func() { _ = be.Close() })
+	if err := be.Create(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	files := map[backend.Handle][]byte{}
+	for i := range 6 {
+		data := bytes.Repeat([]byte{byte(i)}, 3<<20+i)
+		files[backend.Handle{Type: backend.PackFile, Name: fmt.Sprintf("%02x%062d", i, i)}] = data
+	}
+	var wg sync.WaitGroup
+	for h, data := range files {
+		wg.Go(func() { save(t, be, h, data) })
+	}
+	wg.Wait()
+	be.mu.Lock()
+	open := 0
+	for _, s := range be.sessions {
+		if s.c != nil {
+			open++
+		}
+	}
+	be.mu.Unlock()
+	if open < 2 {
+		t.Errorf("%d SSH connections open after 6 concurrent uploads, want 2 or 3", open)
+	}
+	for h, data := range files {
+		var got []byte
+		err := be.Load(t.Context(), h, 0, 0, func(rd io.Reader) error {
+			var err error
+			got, err = io.ReadAll(rd)
+			return err
+		})
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("Load(%v): %v, %d bytes, equal %v", h, err, len(got), bytes.Equal(got, data))
+		}
+	}
 }

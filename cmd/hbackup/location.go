@@ -39,7 +39,9 @@ func openLocation(loc string, g *globalOptions) (backend.Backend, error) {
 // sftp.ParseURL) with the native SSH client, which reads ~/.ssh/config
 // and ~/.ssh/known_hosts. Options, as restic's: -o sftp.command=CMD runs
 // CMD for the SFTP session instead, -o sftp.args=ARGS runs the system
-// ssh with ARGS, -o sftp.connections=N runs N operations at once.
+// ssh with ARGS, -o sftp.connections=N runs N operations at once, and
+// -o sftp.sessions=N (hbackup's own) spreads them over up to N SSH
+// connections.
 func openSFTP(loc string, g *globalOptions) (backend.Backend, error) {
 	cfg, err := sftp.ParseURL(loc)
 	if err != nil {
@@ -65,8 +67,14 @@ func openSFTP(loc string, g *globalOptions) (backend.Backend, error) {
 				return nil, fmt.Errorf("invalid option %q: want a number of connections of at least 1", o)
 			}
 			cfg.Connections = n
+		case "sftp.sessions":
+			n, err := strconv.Atoi(strings.TrimSpace(value))
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid option %q: want a number of SSH connections of at least 1", o)
+			}
+			cfg.Sessions = n
 		default:
-			return nil, fmt.Errorf("unknown option %q: the sftp backend knows sftp.command, sftp.args and sftp.connections", key)
+			return nil, fmt.Errorf("unknown option %q: the sftp backend knows sftp.command, sftp.args, sftp.connections and sftp.sessions", key)
 		}
 	}
 	// openLocation has no context; connecting is bounded by the
