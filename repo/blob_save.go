@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/repo/internal/pack"
 )
 
 // SaveBlob stores a blob unless the repository already has it, and returns
@@ -92,9 +93,23 @@ func (r *Repository) place(ctx context.Context, t BlobType, id ID, sealedLen int
 		return r.startUpload(ctx, p)
 	}
 
-	p, region, closedFull := r.reserve(t, id, sealedLen, ulen)
-	if closedFull != nil {
-		if err := r.startUpload(ctx, closedFull); err != nil {
+	var spare []byte // a data pack buffer, waited for without the lock
+	var p *packer
+	var region []byte
+	for {
+		var closedFull *packer
+		var needBuffer bool
+		p, region, closedFull, needBuffer = r.reserve(t, id, sealedLen, ulen, spare)
+		if closedFull != nil {
+			if err := r.startUpload(ctx, closedFull); err != nil {
+				return err
+			}
+		}
+		if !needBuffer {
+			break
+		}
+		var err error
+		if spare, err = r.waitPackBuffer(ctx); err != nil {
 			return err
 		}
 	}
@@ -112,8 +127,11 @@ func (r *Repository) place(ctx context.Context, t BlobType, id ID, sealedLen int
 
 // reserve picks one of the type's two open packers at random and reserves
 // room for a sealed blob in it. It also returns a packer that had to be
-// closed to make room and is ready for upload.
-func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32) (p *packer, region []byte, ready *packer) {
+// closed to make room and is ready for upload. When a new data packer is
+// needed and spare is nil, it reserves nothing and reports needBuffer: the
+// caller waits for a buffer without the lock and calls again. A spare left
+// unused goes back to the pool.
+func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spare []byte) (p *packer, region []byte, ready *packer, needBuffer bool) {
 	r.packerMu.Lock()
 	defer r.packerMu.Unlock()
 	set := r.packers[t]
@@ -134,17 +152,32 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32) (p *
 			if p.writers == 0 {
 				ready = p
 			}
+			set.open[slot] = nil
 			p = nil
 		}
 	}
 	if p == nil {
-		p = &packer{tree: t == TreeBlob, buf: r.packBuffer(t, sealedLen)}
+		var buf []byte
+		switch {
+		case t == TreeBlob:
+			buf = make([]byte, 0, max(256<<10, 2*(sealedLen+pack.Overhead+pack.CompressedEntrySize)))
+		case spare != nil:
+			buf, spare = spare, nil
+		default:
+			if buf = r.tryPackBuffer(); buf == nil {
+				return nil, nil, ready, true
+			}
+		}
+		p = &packer{tree: t == TreeBlob, buf: buf}
 		set.open[slot] = p
+	}
+	if spare != nil {
+		r.releasePackBuffer(spare)
 	}
 	region = p.reserve(id, sealedLen, ulen)
 	if p.full(r.opts.PackSize) {
 		p.closed = true
 		set.open[slot] = nil
 	}
-	return p, region, ready
+	return p, region, ready, false
 }

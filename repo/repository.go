@@ -15,6 +15,7 @@ import (
 	"os/user"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hbackup/hbackup/backend"
@@ -94,15 +95,16 @@ type Repository struct {
 	packers     map[BlobType]*packerSet
 	pending     map[BlobHandle]struct{} // blobs in open packers or uploads
 	unsaved     *pendingIndex           // packs uploaded but not yet in an index file
+	freePacks   chan []byte             // data pack buffers for reuse; its capacity bounds them
+	packBuffers atomic.Int64            // data pack buffers in existence
 	uploadSlots chan struct{}
 
 	uploads     sync.WaitGroup // pack uploads in flight
 	uploadErrMu sync.Mutex
 	uploadErr   error // first failed upload; the repository stops writing
 
-	scratchPool sync.Pool   // *scratch, per concurrent SaveBlob
-	freePacks   chan []byte // spare data pack buffers
-	decoders    sync.Pool   // *BlobDecoder, per concurrent pack reader
+	scratchPool sync.Pool // *scratch, per concurrent SaveBlob
+	decoders    sync.Pool // *BlobDecoder, per concurrent pack reader
 }
 
 // Init creates a new repository on be, protected by password.
@@ -244,7 +246,9 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		pending:     make(map[BlobHandle]struct{}),
 		unsaved:     &pendingIndex{},
 		uploadSlots: make(chan struct{}, conns),
-		freePacks:   make(chan []byte, 2),
+		// The bound on data pack buffers (see tryPackBuffer): two open
+		// packers and one per upload slot.
+		freePacks: make(chan []byte, 2+conns),
 	}, nil
 }
 

@@ -65,7 +65,7 @@ func main() {
 		// sooner keeps peak RSS low at little CPU cost.
 		debug.SetGCPercent(25)
 	}
-	stopProfile := startProfile(os.Getenv("HBACKUP_CPUPROFILE"))
+	stopProfile := startProfile(os.Getenv("HBACKUP_CPUPROFILE"), os.Getenv("HBACKUP_TRACE"), os.Getenv("HBACKUP_HEAPPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
 	stop()

@@ -15,9 +15,13 @@ import (
 )
 
 // fileBuffers are reused across files: allocating (and zeroing) a
-// MaxSize chunk buffer per file dominated the cost of small files.
+// MaxSize chunk buffer per file dominated the cost of small files. The
+// MaxSize buffer is only allocated for the first file that needs the
+// chunker, so a backup of small files holds MinSize per worker, not
+// MaxSize.
 type fileBuffers struct {
-	chunk   []byte
+	small   []byte // MinSize: all of a file shorter than MinSize
+	chunk   []byte // MaxSize, or nil until a larger file came along
 	chunker *chunk.Chunker
 }
 
@@ -27,7 +31,7 @@ func (p *bufferPool) get() *fileBuffers {
 	if b, ok := p.pool.Get().(*fileBuffers); ok {
 		return b
 	}
-	return &fileBuffers{chunk: make([]byte, chunk.MaxSize)}
+	return &fileBuffers{small: make([]byte, chunk.MinSize)}
 }
 
 func (p *bufferPool) put(b *fileBuffers) { p.pool.Put(b) }
@@ -58,13 +62,13 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 	// since lstat falls through to the chunker with what was read.
 	var src io.Reader = f
 	if fi.Size() < chunk.MinSize {
-		n, err := io.ReadFull(f, bufs.chunk[:chunk.MinSize])
+		n, err := io.ReadFull(f, bufs.small)
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			if n == 0 {
 				return []repo.ID{}, 0, nil
 			}
-			id, err := a.saveChunk(ctx, bufs.chunk[:n])
+			id, err := a.saveChunk(ctx, bufs.small[:n])
 			if err != nil {
 				return nil, 0, err
 			}
@@ -72,10 +76,13 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		case err != nil:
 			return nil, 0, fmt.Errorf("read %s: %w", path, err)
 		}
-		prefix := append([]byte(nil), bufs.chunk[:n]...)
+		prefix := append([]byte(nil), bufs.small[:n]...)
 		src = io.MultiReader(bytes.NewReader(prefix), f)
 	}
 
+	if bufs.chunk == nil {
+		bufs.chunk = make([]byte, chunk.MaxSize)
+	}
 	pol := a.repo.Config().ChunkerPolynomial
 	if bufs.chunker == nil {
 		bufs.chunker = chunk.New(src, pol)
