@@ -16,10 +16,21 @@ import (
 // The result is identical to golang.org/x/crypto/scrypt.Key (a
 // differential test checks this).
 func scryptKey(password, salt []byte, n, r, p, keyLen int) ([]byte, error) {
+	return scryptKeyOn(password, salt, n, r, p, keyLen, runtime.GOMAXPROCS(0))
+}
+
+// scryptKeyOn runs up to workers lanes at once, all in the memory of one
+// sequential lane (N blocks, the peak restic's sequential scrypt has too):
+// k lanes running together each keep every k-th block of V and recompute
+// the others when they are read, which costs (k-1)/2 extra BlockMix per
+// read, about 25% more work per lane for k=2. That buys the same peak
+// memory as restic with the wall time of a parallel derivation; at
+// restic's parameters the memory is 32 MiB instead of 32 MiB per core.
+func scryptKeyOn(password, salt []byte, n, r, p, keyLen, workers int) ([]byte, error) {
 	if n <= 1 || n&(n-1) != 0 {
 		return nil, errors.New("scrypt: N must be a power of two greater than 1")
 	}
-	if uint64(r)*uint64(p) >= 1<<30 || r > maxInt/128/p || r > maxInt/256 || n > maxInt/128/r {
+	if uint64(r)*uint64(p) >= 1<<30 || r > maxInt/128/p || r > maxInt/256 || n > maxInt/128/r-workers {
 		return nil, errors.New("scrypt: parameters are too large")
 	}
 	laneLen := 128 * r
@@ -27,66 +38,79 @@ func scryptKey(password, salt []byte, n, r, p, keyLen int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	workers := min(p, runtime.GOMAXPROCS(0))
-	lanes := make(chan int, p)
-	for i := 0; i < p; i++ {
-		lanes <- i
+	workers = max(1, min(workers, p))
+	words := 32 * r
+	// N blocks, plus one per worker for rounding N/k up.
+	mem, free, err := laneMemory((n + workers) * words)
+	if err != nil {
+		return nil, err
 	}
-	close(lanes)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := newMixer(r, n)
-			for i := range lanes {
-				m.roMix(b[i*laneLen:(i+1)*laneLen], n)
-			}
-		}()
+	defer free()
+	for next := 0; next < p; {
+		k := min(workers, p-next)
+		per := (n + k - 1) / k // blocks kept per lane
+		var wg sync.WaitGroup
+		for i := range k {
+			lane := b[(next+i)*laneLen : (next+i+1)*laneLen]
+			v := mem[i*per*words : (i+1)*per*words]
+			wg.Go(func() { roMix(lane, v, n, r, k) })
+		}
+		wg.Wait()
+		next += k
 	}
-	wg.Wait()
 	return pbkdf2.Key(sha256.New, string(password), b, 1, keyLen)
 }
 
 const maxInt = int(^uint(0) >> 1)
 
-// mixer holds one lane's working memory: V (N blocks of 32*r words) and
-// the scratch blocks of BlockMix.
-type mixer struct {
-	r    int
-	v    []uint32 // N * 32r words
-	x, y []uint32 // 32r words each
-}
-
-func newMixer(r, n int) *mixer { // n is a power of two > 1, so even
-	return &mixer{r: r, v: make([]uint32, n*32*r), x: make([]uint32, 32*r), y: make([]uint32, 32*r)}
-}
-
-// roMix is scrypt's ROMix on one lane of 128*r bytes, in place.
-func (m *mixer) roMix(lane []byte, n int) {
-	words := 32 * m.r
-	x, y := m.x, m.y
+// roMix is scrypt's ROMix on one lane of 128*r bytes, in place. v holds
+// every stride-th block of V (all of them for stride 1).
+func roMix(lane []byte, v []uint32, n, r, stride int) {
+	words := 32 * r
+	x, y := make([]uint32, words), make([]uint32, words)
 	for i := range x {
 		x[i] = binary.LittleEndian.Uint32(lane[4*i:])
 	}
-	// V[i+1] = BlockMix(V[i]), written in place, so V is filled without
-	// copying; X = BlockMix(V[N-1]) afterwards.
-	copy(m.v[:words], x)
-	for i := 0; i < n-1; i++ {
-		blockMix(m.v[i*words:(i+1)*words], m.v[(i+1)*words:(i+2)*words], m.r)
+	if stride == 1 {
+		// V[i+1] = BlockMix(V[i]), written in place, so V is filled
+		// without copying; X = BlockMix(V[N-1]) afterwards.
+		copy(v[:words], x)
+		for i := 0; i < n-1; i++ {
+			blockMix(v[i*words:(i+1)*words], v[(i+1)*words:(i+2)*words], r)
+		}
+		blockMix(v[(n-1)*words:n*words], x, r)
+	} else {
+		for i := 0; i < n; i++ {
+			if i%stride == 0 {
+				copy(v[(i/stride)*words:], x)
+			}
+			blockMix(x, y, r)
+			x, y = y, x
+		}
 	}
-	blockMix(m.v[(n-1)*words:n*words], x, m.r)
-	for i := 0; i < n; i += 2 {
+	var z, w []uint32 // scratch for recomputed blocks
+	if stride > 1 {
+		z, w = make([]uint32, words), make([]uint32, words)
+	}
+	for i := 0; i < n; i++ {
 		// Integerify: the first word of the last 64-byte block, mod N.
 		j := int(x[words-16]) & (n - 1)
-		xorWords(x, m.v[j*words:(j+1)*words])
-		blockMix(x, y, m.r)
-		j = int(y[words-16]) & (n - 1)
-		xorWords(y, m.v[j*words:(j+1)*words])
-		blockMix(y, x, m.r)
+		base, off := j/stride, j%stride
+		block := v[base*words : (base+1)*words]
+		if off > 0 {
+			copy(z, block)
+			for range off {
+				blockMix(z, w, r)
+				z, w = w, z
+			}
+			block = z
+		}
+		xorWords(x, block)
+		blockMix(x, y, r)
+		x, y = y, x
 	}
-	for i, w := range x {
-		binary.LittleEndian.PutUint32(lane[4*i:], w)
+	for i, word := range x {
+		binary.LittleEndian.PutUint32(lane[4*i:], word)
 	}
 }
 

@@ -3,6 +3,7 @@ package crypto
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"testing"
 
 	"golang.org/x/crypto/scrypt"
@@ -22,16 +23,20 @@ func TestScryptMatchesReference(t *testing.T) {
 		{"x", "y", 256, 3, 5},
 		{"long password with ünïcode", "s", 64, 2, 3},
 	} {
-		got, err := scryptKey([]byte(tc.pw), []byte(tc.salt), tc.n, tc.r, tc.p, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
 		want, err := scrypt.Key([]byte(tc.pw), []byte(tc.salt), tc.n, tc.r, tc.p, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("N=%d r=%d p=%d: differs from x/crypto/scrypt", tc.n, tc.r, tc.p)
+		// 1 worker keeps all of V; more share it, each keeping every
+		// k-th block and recomputing the rest (k does not divide N for 3).
+		for _, workers := range []int{1, 2, 3, 4} {
+			got, err := scryptKeyOn([]byte(tc.pw), []byte(tc.salt), tc.n, tc.r, tc.p, 64, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("N=%d r=%d p=%d on %d workers: differs from x/crypto/scrypt", tc.n, tc.r, tc.p, workers)
+			}
 		}
 	}
 	// RFC 7914, section 12, second vector.
@@ -46,11 +51,12 @@ func TestScryptMatchesReference(t *testing.T) {
 }
 
 func FuzzScrypt(f *testing.F) {
-	f.Add([]byte("pw"), []byte("salt"), uint8(4), uint8(2), uint8(3))
-	f.Fuzz(func(t *testing.T, pw, salt []byte, logN, r, p uint8) {
+	f.Add([]byte("pw"), []byte("salt"), uint8(4), uint8(2), uint8(3), uint8(1))
+	f.Add([]byte("pw"), []byte("salt"), uint8(1), uint8(1), uint8(7), uint8(3))
+	f.Fuzz(func(t *testing.T, pw, salt []byte, logN, r, p, workers uint8) {
 		n := 1 << (logN%8 + 1)
-		ri, pi := int(r%4)+1, int(p%4)+1
-		got, err := scryptKey(pw, salt, n, ri, pi, 64)
+		ri, pi := int(r%4)+1, int(p%8)+1
+		got, err := scryptKeyOn(pw, salt, n, ri, pi, 64, int(workers%5)+1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,6 +73,21 @@ func BenchmarkScryptResticParams(b *testing.B) {
 		if _, err := scryptKey([]byte("geheim"), salt, 32768, 8, 7, 64); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkScryptRestic is restic's default: N=2^15, r=8, p=3 (its
+// calibration lands there on most machines).
+func BenchmarkScryptRestic(b *testing.B) {
+	salt := make([]byte, 64)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := scryptKeyOn([]byte("geheim"), salt, 32768, 8, 3, 64, workers); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
