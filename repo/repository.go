@@ -77,7 +77,8 @@ type InitOptions struct {
 
 // Repository is an open restic repository. It is safe for concurrent use.
 type Repository struct {
-	be     backend.Backend
+	be     backend.Backend // gate, in front of the backend given
+	gate   *lockGate
 	key    *crypto.Key
 	keyID  ID
 	cfg    Config
@@ -238,8 +239,9 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	if conns < 1 {
 		conns = 1
 	}
+	gate := &lockGate{Backend: be}
 	return &Repository{
-		be: be, key: key, cfg: cfg, opts: opts, logger: logger,
+		be: gate, gate: gate, key: key, cfg: cfg, opts: opts, logger: logger,
 		idx: newMasterIndex(),
 		enc: enc, encMeta: encMeta, encProbe: encProbe, dec: dec,
 		packers:     make(map[BlobType]*packerSet),
