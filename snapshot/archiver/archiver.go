@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 )
 
 // Excluder decides whether a path is left out of the backup. filter.Excluder
-// implements it.
+// implements it. Directories are walked concurrently, so Excluded must be
+// safe for concurrent use.
 type Excluder interface {
 	Excluded(path string, fi os.FileInfo) bool
 }
@@ -105,7 +107,8 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	a := &archiver{repo: r, opts: opts, names: &snapshot.UserNames{}, progress: opts.Progress, cwd: cwd}
+	a := &archiver{repo: r, opts: opts, names: &snapshot.UserNames{}, progress: opts.Progress, cwd: cwd,
+		dirSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	if a.redirect, err = newRedirector(opts.Redirects); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package archiver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,6 +195,15 @@ func TestUnreadableFileIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chmod(filepath.Join(src, "closed"), 0o755)
+	// Deeper, among siblings, so walkers of their own meet it.
+	for _, d := range []string{"a", "b", "c"} {
+		write(t, filepath.Join(src, "deep", d, "f"), d)
+	}
+	write(t, filepath.Join(src, "deep", "b", "closed2", "inner"), "y")
+	if err := os.Chmod(filepath.Join(src, "deep", "b", "closed2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Join(src, "deep", "b", "closed2"), 0o755)
 	r, _ := newRepo(t)
 	var mu sync.Mutex
 	var failed []string
@@ -208,15 +218,53 @@ func TestUnreadableFileIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(failed)
-	if strings.Join(failed, ",") != "closed,secret" || res.Errors != 2 {
-		t.Fatalf("errors reported for %v (count %d), want closed and secret", failed, res.Errors)
+	if strings.Join(failed, ",") != "closed,closed2,secret" || res.Errors != 3 {
+		t.Fatalf("errors reported for %v (count %d), want closed, closed2 and secret", failed, res.Errors)
 	}
-	if got := strings.Join(paths(t, r, *res.Snapshot.Tree, src), " "); got != "/ok" {
-		t.Fatalf("snapshot holds %q, want only /ok", got)
+	want := "/deep /deep/a /deep/a/f /deep/b /deep/b/f /deep/c /deep/c/f /ok"
+	if got := strings.Join(paths(t, r, *res.Snapshot.Tree, src), " "); got != want {
+		t.Fatalf("snapshot holds %q, want %q", got, want)
 	}
 	// Without OnError the first unreadable item aborts the backup.
 	if _, err := archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src}}); err == nil {
 		t.Fatal("backup without OnError succeeded despite unreadable files")
+	}
+}
+
+// TestConcurrentWalkKeepsTheTree backs up more directories than there
+// are walkers, at several depths, and checks the snapshot lists exactly
+// the file system, and that a second backup reproduces the same trees.
+func TestConcurrentWalkKeepsTheTree(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	var want []string
+	seen := map[string]bool{}
+	for i := range 40 {
+		p := filepath.Join(fmt.Sprintf("d%d", i%5), fmt.Sprintf("e%d", i%7), fmt.Sprintf("f%02d", i))
+		write(t, filepath.Join(src, p), p)
+		for q := p; q != "."; q = filepath.Dir(q) {
+			if !seen[q] {
+				seen[q] = true
+				want = append(want, "/"+q)
+			}
+		}
+	}
+	sort.Strings(want)
+	r, _ := newRepo(t)
+	first, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := paths(t, r, *first.Snapshot.Tree, src); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("snapshot holds\n%v\nwant\n%v", got, want)
+	}
+	second, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}, Parent: first.Snapshot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *second.Snapshot.Tree != *first.Snapshot.Tree || second.Summary.FilesUnmodified != 40 {
+		t.Fatalf("second backup: tree %v (first %v), %d unmodified files, want the same tree and 40",
+			second.Snapshot.Tree.Str(), first.Snapshot.Tree.Str(), second.Summary.FilesUnmodified)
 	}
 }
 

@@ -26,12 +26,19 @@ type archiver struct {
 	cwd      string
 	buffers  bufferPool
 	redirect *redirector // nil without Options.Redirects
+	// dirSlots bounds the subdirectories walked by goroutines of their
+	// own; when none is free, a directory is walked by its parent's
+	// goroutine. Reading parent trees, lstat and encoding trees is most
+	// of a no-change backup, and one walker kept one core busy.
+	dirSlots chan struct{}
 }
 
-// pendingFile is a file node whose content is being saved by a worker.
-type pendingFile struct {
+// pendingItem is a node completed by another goroutine: a file whose
+// content a reader saves, or a directory walked concurrently.
+type pendingItem struct {
 	node    *snapshot.Node
-	skipped bool // the file could not be read and was left out
+	skipped bool  // unreadable, left out of the tree
+	err     error // fatal, set by a directory walker
 }
 
 // saveVirtualDir writes the tree of a directory above the targets.
@@ -42,7 +49,8 @@ func (a *archiver) saveVirtualDir(ctx context.Context, d *virtualDir, parentTree
 	parent := a.loadParentTree(ctx, parentTree)
 	tree := &snapshot.Tree{}
 	var wg sync.WaitGroup
-	var pending []*pendingFile
+	defer wg.Wait() // no walker outlives an early return
+	var pending []*pendingItem
 	for _, name := range d.sortedNames() {
 		child := d.children[name]
 		src, fi, err := a.lstat(child.path)
@@ -113,7 +121,7 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID)
 	parent := a.loadParentTree(ctx, parentTree)
 	tree := &snapshot.Tree{Nodes: make([]*snapshot.Node, 0, len(names))}
 	var wg sync.WaitGroup
-	var pending []*pendingFile
+	var pending []*pendingItem
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			wg.Wait()
@@ -163,7 +171,7 @@ func readDirNames(dir string) ([]string, error) {
 // saveItem builds the node of one file system entry. Regular file content
 // is saved by a worker; the node is complete once wg is done. A nil node
 // means the item is not stored.
-func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInfo, pnode *snapshot.Node, wg *sync.WaitGroup, pending *[]*pendingFile) (*snapshot.Node, error) {
+func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInfo, pnode *snapshot.Node, wg *sync.WaitGroup, pending *[]*pendingItem) (*snapshot.Node, error) {
 	mode := fi.Mode()
 	if mode&(os.ModeSocket|os.ModeIrregular) != 0 {
 		return nil, nil // restic does not store sockets or irregular files
@@ -200,7 +208,7 @@ func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInf
 		} else {
 			a.progress.FilesNew.Add(1)
 		}
-		pf := &pendingFile{node: node}
+		pf := &pendingItem{node: node}
 		*pending = append(*pending, pf)
 		wg.Add(1)
 		a.files.Go(func() (err error) {
@@ -229,22 +237,51 @@ func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInf
 		})
 		return node, nil
 	case mode.IsDir():
-		id, err := a.saveDir(ctx, path, parentSubtree(pnode))
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, errAbort) || errors.As(err, new(repositoryError)) {
+		select {
+		case a.dirSlots <- struct{}{}:
+		default:
+			// No free walker: walk it here.
+			keep, err := a.saveSubdir(ctx, path, node, pnode)
+			if !keep {
 				return nil, err
 			}
-			var pe *os.PathError
-			if errors.As(err, &pe) || errors.Is(err, syscall.EACCES) {
-				return nil, a.fail(path, err)
-			}
-			return nil, err
+			return node, nil
 		}
-		a.countDir(id, pnode)
-		node.Subtree = &id
+		pd := &pendingItem{node: node}
+		*pending = append(*pending, pd)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-a.dirSlots }()
+			keep, err := a.saveSubdir(ctx, path, node, pnode)
+			pd.skipped, pd.err = !keep, err
+			if err != nil {
+				a.cancel() // stop the siblings too
+			}
+		}()
 		return node, nil
 	}
 	return node, nil
+}
+
+// saveSubdir walks a directory and completes its node. keep is false if
+// the directory could not be read and is left out (OnError allowed it),
+// or if err is fatal.
+func (a *archiver) saveSubdir(ctx context.Context, path string, node, pnode *snapshot.Node) (keep bool, err error) {
+	id, err := a.saveDir(ctx, path, parentSubtree(pnode))
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, errAbort) || errors.As(err, new(repositoryError)) {
+			return false, err
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) || errors.Is(err, syscall.EACCES) {
+			return false, a.fail(path, err)
+		}
+		return false, err
+	}
+	a.countDir(id, pnode)
+	node.Subtree = &id
+	return true, nil
 }
 
 // errAbort marks an error that OnError chose to make fatal.
@@ -287,7 +324,17 @@ func (a *archiver) unchanged(node *snapshot.Node, size uint64, pnode *snapshot.N
 	return pnode.Content != nil
 }
 
-func (a *archiver) finishTree(ctx context.Context, tree *snapshot.Tree, pending []*pendingFile) (repo.ID, error) {
+func (a *archiver) finishTree(ctx context.Context, tree *snapshot.Tree, pending []*pendingItem) (repo.ID, error) {
+	// A failed walker cancels its siblings: report its error, not theirs.
+	var first error
+	for _, p := range pending {
+		if p.err != nil && (first == nil || errors.Is(first, context.Canceled)) {
+			first = p.err
+		}
+	}
+	if first != nil {
+		return repo.ID{}, first
+	}
 	if err := ctx.Err(); err != nil {
 		return repo.ID{}, err
 	}
