@@ -41,10 +41,7 @@ func scryptKeyOn(password, salt []byte, n, r, p, keyLen, workers int) ([]byte, e
 	workers = max(1, min(workers, p))
 	words := 32 * r
 	// N blocks, plus one per worker for rounding N/k up.
-	mem, free, err := laneMemory((n + workers) * words)
-	if err != nil {
-		return nil, err
-	}
+	mem, free := laneMemory((n + workers) * words)
 	defer free()
 	for next := 0; next < p; {
 		k := min(workers, p-next)

@@ -120,6 +120,13 @@ func TestPackBuffersAreBounded(t *testing.T) {
 			t.Fatalf("blob %v: %v (equal: %v)", id, err, string(got) == string(data))
 		}
 	}
+	// The buffers live outside the Go heap: Close must give them back.
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.packBuffers.Load(); n != 0 {
+		t.Errorf("%d pack buffers left after Close", n)
+	}
 }
 
 // A failed upload still gives its buffer back: savers waiting for one get

@@ -240,7 +240,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		conns = 1
 	}
 	gate := &lockGate{Backend: be}
-	return &Repository{
+	r := &Repository{
 		be: gate, gate: gate, key: key, cfg: cfg, opts: opts, logger: logger,
 		idx: newMasterIndex(),
 		enc: enc, encMeta: encMeta, encProbe: encProbe, dec: dec,
@@ -251,7 +251,11 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		// The bound on data pack buffers (see tryPackBuffer): two open
 		// packers and one per upload slot.
 		freePacks: make(chan []byte, 2+conns),
-	}, nil
+	}
+	// Pack buffers live outside the Go heap: give the idle ones back if
+	// the repository is dropped without Close.
+	runtime.AddCleanup(r, func(free chan []byte) { drainPackBuffers(free) }, r.freePacks)
+	return r, nil
 }
 
 // openKey tries the key files with the password, the hinted one first.
@@ -367,6 +371,7 @@ func (r *Repository) Logger() *slog.Logger { return r.logger }
 // Close releases the compressors and closes the backend. Unflushed data
 // is lost: call Flush first.
 func (r *Repository) Close() error {
+	r.freePackBuffers()
 	r.dec.Close()
 	_ = r.enc.Close()
 	_ = r.encMeta.Close()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/internal/hugemem"
 	"github.com/hbackup/hbackup/repo/internal/pack"
 )
 
@@ -164,7 +165,9 @@ func (r *Repository) tryPackBuffer() []byte {
 	default:
 	}
 	if r.packBuffers.Add(1) <= int64(cap(r.freePacks)) {
-		return make([]byte, 0, r.opts.PackSize)
+		// Outside the Go heap (see package hugemem): faster to fault
+		// in, and the GC's heap goal does not grow with them.
+		return hugemem.Alloc(r.opts.PackSize)[:0]
 	}
 	r.packBuffers.Add(-1)
 	return nil
@@ -192,7 +195,27 @@ func (r *Repository) releasePackBuffer(b []byte) {
 	}
 	select {
 	case r.freePacks <- b[:0]:
-	default: // more buffers than the bound (cannot happen); let GC have it
+	default: // more buffers than the bound (cannot happen)
 		r.packBuffers.Add(-1)
+		hugemem.Free(b)
+	}
+}
+
+// freePackBuffers gives the idle pack buffers back to the system. A
+// buffer still held by an upload (none should be, see Close) is left
+// alone and stays mapped.
+func (r *Repository) freePackBuffers() {
+	r.packBuffers.Add(-int64(drainPackBuffers(r.freePacks)))
+}
+
+func drainPackBuffers(free chan []byte) (n int) {
+	for {
+		select {
+		case b := <-free:
+			hugemem.Free(b)
+			n++
+		default:
+			return n
+		}
 	}
 }

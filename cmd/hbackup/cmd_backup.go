@@ -169,7 +169,7 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 	if err := r.LoadIndex(ctx); err != nil {
 		return fmt.Errorf("load index: %w", err)
 	}
-	limitMemory(backupPipeline(r, concurrency))
+	limitMemory(backupPipeline(concurrency))
 	if parent != nil {
 		g.verbosef(1, "using parent snapshot %s\n", parent.ID().Str())
 	}

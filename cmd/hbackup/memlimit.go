@@ -7,7 +7,6 @@ import (
 	"runtime/metrics"
 
 	"github.com/hbackup/hbackup/chunk"
-	"github.com/hbackup/hbackup/repo"
 )
 
 // runtimeSlack is what the Go runtime holds beside the heap's live
@@ -19,11 +18,12 @@ const runtimeSlack = 40 << 20
 
 // limitMemory sets a soft memory limit of the live heap now (mostly the
 // loaded index) plus pipeline, the most the command's pipeline keeps live
-// at once. Without a limit, the runtime keeps freed spans (the key
-// derivation's 64 MiB, scratch buffers) resident, and the peak RSS of a
-// first backup at scale 1 was 160 MB; with it about 145 MB. A limit that turns out too low costs GC time,
-// never correctness (and the runtime caps GC at half the CPU). GOMEMLIMIT
-// from the environment wins.
+// on the Go heap at once (pack buffers and the key derivation's memory
+// live outside it, see package hugemem). Without a limit, the runtime
+// keeps freed spans (scratch buffers) resident: the peak RSS of a first
+// backup at scale 1 was 160 MB, with it about 145 MB. A limit that turns
+// out too low costs GC time, never correctness (and the runtime caps GC at
+// half the CPU). GOMEMLIMIT from the environment wins.
 func limitMemory(pipeline int64) {
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
 		return
@@ -42,12 +42,10 @@ func limitMemory(pipeline int64) {
 	debug.SetMemoryLimit(live + live/4 + pipeline + runtimeSlack)
 }
 
-// backupPipeline is what a backup keeps live besides the index: the data
-// pack buffers (repo bounds them to two open packers plus one per upload
-// slot), a chunk buffer per file reader (MaxSize, and MinSize for small
-// files), the compression scratch of each reader, and the small tree
-// packs and compressors.
-func backupPipeline(r *repo.Repository, readers int) int64 {
-	packs := 2 + int64(max(r.Backend().Properties().Connections, 1))
-	return packs*int64(r.PackSize()) + int64(readers)*(chunk.MaxSize+chunk.MinSize+4<<20) + 16<<20
+// backupPipeline is what a backup keeps live on the Go heap besides the
+// index: a chunk buffer per file reader (MaxSize, and MinSize for small
+// files), the compression scratch of each reader, and the small tree packs
+// and compressors. The data pack buffers are outside the heap.
+func backupPipeline(readers int) int64 {
+	return int64(readers)*(chunk.MaxSize+chunk.MinSize+4<<20) + 16<<20
 }
