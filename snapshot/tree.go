@@ -108,6 +108,15 @@ func (e *TreeEncoder) Finish() []byte {
 // It does not check the order of the nodes (restic does not either), but
 // null nodes are an error.
 func DecodeTree(data []byte) (*Tree, error) {
+	if t, ok := decodeTreeFast(data); ok {
+		return t, nil
+	}
+	return decodeTreeReflect(data)
+}
+
+// decodeTreeReflect is DecodeTree by encoding/json: the reference for
+// decodeTreeFast and its fallback for anything unusual.
+func decodeTreeReflect(data []byte) (*Tree, error) {
 	var t Tree
 	if err := json.Unmarshal(data, &t); err != nil {
 		return nil, fmt.Errorf("decode tree: %w", err)

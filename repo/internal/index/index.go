@@ -37,6 +37,22 @@ var ErrInvalid = errors.New("invalid index")
 // Decode parses an index file. It also accepts the legacy format (a bare
 // array of packs) that restic before 0.18 can still read.
 func Decode(data []byte, allowCompressed bool) (*File, error) {
+	f, ok := decodeFast(data)
+	if !ok {
+		var err error
+		if f, err = decodeReflect(data); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.check(allowCompressed); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// decodeReflect is Decode's parsing by encoding/json: the reference for
+// decodeFast and its fallback for anything unusual.
+func decodeReflect(data []byte) (*File, error) {
 	var f File
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
@@ -46,20 +62,25 @@ func Decode(data []byte, allowCompressed bool) (*File, error) {
 	} else if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	return &f, nil
+}
+
+// check rejects blob types, lengths and features restic would reject.
+func (f *File) check(allowCompressed bool) error {
 	for _, p := range f.Packs {
 		for _, b := range p.Blobs {
 			if b.Type != "data" && b.Type != "tree" {
-				return nil, fmt.Errorf("%w: pack %x: blob %x has type %q", ErrInvalid, p.ID[:4], b.ID[:4], b.Type)
+				return fmt.Errorf("%w: pack %x: blob %x has type %q", ErrInvalid, p.ID[:4], b.ID[:4], b.Type)
 			}
 			if b.UncompressedLength != 0 && !allowCompressed {
-				return nil, fmt.Errorf("%w: index uses feature not supported by repository version 1", ErrInvalid)
+				return fmt.Errorf("%w: index uses feature not supported by repository version 1", ErrInvalid)
 			}
 			if b.Length < 32 {
-				return nil, fmt.Errorf("%w: pack %x: blob %x length %d too short", ErrInvalid, p.ID[:4], b.ID[:4], b.Length)
+				return fmt.Errorf("%w: pack %x: blob %x length %d too short", ErrInvalid, p.ID[:4], b.ID[:4], b.Length)
 			}
 		}
 	}
-	return &f, nil
+	return nil
 }
 
 // Encode writes the index as restic does: json.Encoder, so a trailing
