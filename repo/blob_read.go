@@ -24,7 +24,7 @@ func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte
 	for _, pb := range copies {
 		sealed := make([]byte, pb.Length)
 		load := r.be.Load
-		if pc, ok := r.be.(PackCache); ok && t == TreeBlob {
+		if pc, ok := r.gate.Backend.(PackCache); ok && t == TreeBlob {
 			load = pc.LoadCached
 		}
 		err := load(ctx, backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()}, int(pb.Length), int64(pb.Offset),
