@@ -83,6 +83,11 @@ type Properties struct {
 	// HasAtomicReplace reports whether Save can replace an existing file
 	// atomically (needed to rewrite config during a format upgrade).
 	HasAtomicReplace bool
+	// ParallelUploads is how many pack uploads at once make uploading
+	// faster; 0 means Connections. Each upload in flight holds a pack in
+	// memory, so a backend whose uploads share one pipe (a local disk,
+	// one SSH connection) says so and saves that memory.
+	ParallelUploads int
 }
 
 // Sentinel errors. Backends wrap them so errors.Is works through any

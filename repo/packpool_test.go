@@ -145,3 +145,19 @@ func TestFailedUploadReleasesPackBuffer(t *testing.T) {
 		t.Fatalf("Wait: %v", err)
 	}
 }
+
+func TestUploadBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		p    backend.Properties
+		want int
+	}{
+		{backend.Properties{}, 1},
+		{backend.Properties{Connections: 5}, 5},
+		{backend.Properties{Connections: 5, ParallelUploads: 1}, 1},
+		{backend.Properties{Connections: 2, ParallelUploads: 3}, 2},
+	} {
+		if got := uploadBuffers(tc.p); got != tc.want {
+			t.Errorf("uploadBuffers(%+v) = %d, want %d", tc.p, got, tc.want)
+		}
+	}
+}

@@ -249,13 +249,22 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		unsaved:     &pendingIndex{},
 		uploadSlots: make(chan struct{}, conns),
 		// The bound on data pack buffers (see tryPackBuffer): two open
-		// packers and one per upload slot.
-		freePacks: make(chan []byte, 2+conns),
+		// packers and one per upload that makes uploading faster.
+		freePacks: make(chan []byte, 2+uploadBuffers(be.Properties())),
 	}
 	// Pack buffers live outside the Go heap: give the idle ones back if
 	// the repository is dropped without Close.
 	runtime.AddCleanup(r, func(free chan []byte) { drainPackBuffers(free) }, r.freePacks)
 	return r, nil
+}
+
+// uploadBuffers is how many packs may wait for or be in upload at once.
+func uploadBuffers(p backend.Properties) int {
+	n := max(p.Connections, 1)
+	if p.ParallelUploads > 0 {
+		n = min(n, p.ParallelUploads)
+	}
+	return n
 }
 
 // openKey tries the key files with the password, the hinted one first.

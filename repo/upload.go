@@ -77,7 +77,7 @@ func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	if err := r.be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
 		return fmt.Errorf("save pack %v: %w", h, err)
 	}
-	if pc, ok := r.be.(PackCache); ok && len(p.blobs) > 0 && p.blobs[0].Tree {
+	if pc, ok := r.gate.Backend.(PackCache); ok && len(p.blobs) > 0 && p.blobs[0].Tree {
 		pc.AddCached(ctx, h, data) // writes a copy before returning
 	}
 
@@ -146,7 +146,8 @@ func (r *Repository) Flush(ctx context.Context) error {
 }
 
 // Data pack buffers come from a bounded pool: at most packBuffers exist
-// at once (two open packers and one per upload slot), each reused for
+// at once (two open packers and one per useful upload, see
+// uploadBuffers), each reused for
 // pack after pack. A saver that needs a new packer when all are in use
 // waits for an upload to finish, which is also the back-pressure that
 // bounds memory. Letting buffers become garbage instead raised the peak

@@ -59,7 +59,9 @@ func (b *Backend) Location() string { return b.path }
 // Properties implements backend.Backend. Rename replaces files
 // atomically, so config can be rewritten in place.
 func (b *Backend) Properties() backend.Properties {
-	return backend.Properties{Connections: b.connections, HasAtomicReplace: true}
+	// One disk: a second upload in flight was not faster (backup at
+	// scale 1, same run: 5.95-6.02 s with one, 6.09-6.49 s with two).
+	return backend.Properties{Connections: b.connections, HasAtomicReplace: true, ParallelUploads: 1}
 }
 
 // Close implements backend.Backend; there is nothing to release.

@@ -201,7 +201,11 @@ func (b *Backend) Location() string { return b.location }
 // Properties implements backend.Backend. Replacing a file is atomic when
 // the server supports posix-rename@openssh.com (OpenSSH does).
 func (b *Backend) Properties() backend.Properties {
-	return backend.Properties{Connections: cap(b.sem), HasAtomicReplace: b.posixRename.Load()}
+	// Uploads over one SSH connection share its pipe (and its sshd's
+	// CPU): one pack in flight per session uploads as fast as five (a
+	// quarter of the benchmark data: 2.95 s with 1, 3.21 s with 5).
+	return backend.Properties{Connections: cap(b.sem), HasAtomicReplace: b.posixRename.Load(),
+		ParallelUploads: len(b.sessions)}
 }
 
 // Close closes the connection; the backend must not be used afterwards.
