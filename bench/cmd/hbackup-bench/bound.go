@@ -29,9 +29,9 @@ import (
 // with compression off over the whole data set.
 type boundLine struct {
 	Name  string `json:"name"`            // as printed, e.g. "bound-pipeline off"
-	Kind  string `json:"kind"`            // "read" or "pipeline"
+	Kind  string `json:"kind"`            // "read", "pipeline", "verify" or "write"
 	Scope string `json:"scope,omitempty"` // "" for the whole data set, or a subtree such as "small"
-	Mode  string `json:"mode,omitempty"`  // compression of pipeline lines: "auto" or "off"
+	Mode  string `json:"mode,omitempty"`  // pipeline: compression "auto" or "off"; verify: "packs" or "blobs"
 }
 
 // boundScenario is a scenario measuring bound lines instead of tools.
@@ -67,6 +67,23 @@ func boundScenarios() []boundScenario {
 					work = "chunk+sha256+seal+pack sha256"
 				}
 				return fmt.Sprintf("%s of %s, in memory (loaded before timing), %d workers", work, of(l), n)
+			}},
+		{name: "bound-verify",
+			lines: []boundLine{
+				{Name: "bound-verify packs", Kind: "verify", Mode: "packs"},
+				{Name: "bound-verify blobs", Kind: "verify", Mode: "blobs"},
+			},
+			title: func(l boundLine) string {
+				work := "open+unzstd+sha256 of every blob"
+				if l.Mode == "packs" {
+					work = "pack sha256, then " + work
+				}
+				return fmt.Sprintf("%s of %s backed up (auto), packs in memory, %d workers", work, of(l), n)
+			}},
+		{name: "bound-write",
+			lines: []boundLine{{Name: "bound-write", Kind: "write"}},
+			title: func(l boundLine) string {
+				return fmt.Sprintf("write every file of %s from memory into an empty directory, %d writers", of(l), n)
 			}},
 	}
 }
@@ -115,6 +132,7 @@ const boundEnv = "HBACKUP_BENCH_BOUND"
 type boundRequest struct {
 	Line    boundLine `json:"line"`
 	Dir     string    `json:"dir"`
+	Scratch string    `json:"scratch"` // where bound-write may write
 	Workers int       `json:"workers"`
 }
 
@@ -125,7 +143,7 @@ func (b *bench) boundChild(ctx context.Context, l boundLine) (sample, error) {
 	if err != nil {
 		return sample{}, fmt.Errorf("finding the harness binary: %w", err)
 	}
-	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Workers: workers()})
+	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Scratch: b.scratch, Workers: workers()})
 	if err != nil {
 		return sample{}, fmt.Errorf("encoding the bound request: %w", err)
 	}
@@ -163,6 +181,10 @@ func boundChildMain(ctx context.Context, reqJSON string) error {
 		s, err = measure(func() (int64, error) { return readAll(ctx, files, req.Workers) })
 	case "pipeline":
 		s, err = pipelineSample(ctx, files, req.Line.Mode, req.Workers)
+	case "verify":
+		s, err = verifySample(ctx, files, req.Line.Mode == "packs", req.Workers)
+	case "write":
+		s, err = writeSample(ctx, files, req.Scratch, req.Workers)
 	default:
 		err = fmt.Errorf("unknown bound kind %q", req.Line.Kind)
 	}

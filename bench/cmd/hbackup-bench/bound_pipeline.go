@@ -1,22 +1,14 @@
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-)
+import "context"
 
 // pipelineSample measures bound-pipeline: hbackup's CPU work of a first
 // backup (chunk, hash, compress, encrypt, pack IDs) on files read into
 // memory before timing. With bound-read it bounds the first backups.
 func pipelineSample(ctx context.Context, files []sourceFile, mode string, workers int) (sample, error) {
-	data := make([][]byte, 0, len(files))
-	for _, f := range files {
-		b, err := os.ReadFile(f.path)
-		if err != nil {
-			return sample{}, fmt.Errorf("loading the data set: %w", err)
-		}
-		data = append(data, b)
+	data, err := loadFiles(files)
+	if err != nil {
+		return sample{}, err
 	}
 	p, err := newPipeline(mode)
 	if err != nil {

@@ -21,6 +21,9 @@ func TestBoundFor(t *testing.T) {
 		boundOf("bound-read", 0.5, 0.8),
 		boundOf("bound-pipeline auto", 3, 5.9),
 		boundOf("bound-pipeline off", 1, 1.5),
+		boundOf("bound-write", 1, 1.5),
+		boundOf("bound-verify blobs", 2, 3.5),
+		boundOf("bound-verify packs", 1.5, 2.8),
 	}
 	for _, c := range []struct {
 		scenario  string
@@ -31,7 +34,9 @@ func TestBoundFor(t *testing.T) {
 		{"backup-auto", 8, 3, 6.7},    // the pipeline's wall time
 		{"backup-off", 2, 1.15, 2.3},
 		{"backup-small", 2, 0, 0}, // not measured
-		{"restore", 2, 0, 0},      // no bound
+		{"restore", 2, 2.5, 5},    // writing and opening blobs, CPU-bound
+		{"check", 2, 1.5, 2.8},    // opening packs and blobs alone
+		{"forget-prune", 2, 0, 0}, // no bound
 	} {
 		wall, cpu := boundFor(c.scenario, bounds, c.cores)
 		if math.Abs(wall-c.wall) > 1e-9 || math.Abs(cpu-c.cpu) > 1e-9 {
@@ -94,5 +99,49 @@ func TestPipelineAndRead(t *testing.T) {
 		if err != nil || s.Bytes != want || s.Seconds <= 0 || s.RepoSize <= 0 {
 			t.Errorf("pipeline %s: %+v, %v; want %d bytes", mode, s, err, want)
 		}
+	}
+}
+
+// bound-verify must really verify: build packs of a few files, open every
+// blob, and get all of their bytes back.
+func TestVerifyAndWriteSamples(t *testing.T) {
+	dir := t.TempDir()
+	var want int64
+	for i, size := range []int{3 << 20, 200 << 10, 5000} {
+		data := bytes.Repeat([]byte{byte('a' + i), 'x', byte(i)}, size/3)
+		if i == 0 {
+			for j := range data { // incompressible: stored as is
+				data[j] = byte(j*7919 + j>>8*31)
+			}
+		}
+		want += int64(len(data))
+		if err := os.WriteFile(filepath.Join(dir, string(rune('a'+i))), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := sourceFiles(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, packHash := range []bool{true, false} {
+		s, err := verifySample(context.Background(), files, packHash, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Repeated chunks are stored once, so at most the files' bytes.
+		if s.Bytes <= 0 || s.Bytes > want || s.RepoSize <= 0 {
+			t.Errorf("packHash %v: %d bytes verified of %d, %d sealed", packHash, s.Bytes, want, s.RepoSize)
+		}
+	}
+	scratch := filepath.Join(t.TempDir(), "scratch")
+	s, err := writeSample(context.Background(), files, scratch, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Bytes != want {
+		t.Errorf("bound-write wrote %d bytes, want %d", s.Bytes, want)
+	}
+	if left, _ := os.ReadDir(scratch); len(left) != 0 {
+		t.Errorf("bound-write left %d entries behind", len(left))
 	}
 }

@@ -41,6 +41,23 @@ type pipeline struct {
 	probe    *zstd.Encoder
 	packSize int
 	sealed   atomic.Int64 // bytes of sealed blobs: what the packs would hold
+
+	// keep, when set, receives a copy of every finished pack and its
+	// blobs (bound-verify builds its packs this way, untimed).
+	keep func(memPack)
+}
+
+// memPack is a pack held in memory: sealed blobs back to back.
+type memPack struct {
+	data  []byte
+	blobs []memBlob
+}
+
+// memBlob is one sealed blob of a memPack.
+type memBlob struct {
+	id         repo.ID
+	off, len   int
+	compressed bool
 }
 
 func newPipeline(mode string) (*pipeline, error) {
@@ -142,6 +159,7 @@ type pipeWorker struct {
 	sample  []byte
 	probed  []byte
 	pack    []byte
+	blobs   []memBlob // of pack, when the pipeline keeps packs
 }
 
 func (p *pipeline) newWorker(seen *idSet) *pipeWorker {
@@ -161,10 +179,16 @@ func (w *pipeWorker) file(data []byte) error {
 		if err != nil {
 			return fmt.Errorf("chunking: %w", err)
 		}
-		if !w.seen.add(repo.Hash(c)) {
+		id := repo.Hash(c)
+		if !w.seen.add(id) {
 			continue
 		}
-		w.pack = w.p.key.Seal(w.pack, w.plaintext(c))
+		off := len(w.pack)
+		plain := w.plaintext(c)
+		w.pack = w.p.key.Seal(w.pack, plain)
+		if w.p.keep != nil {
+			w.blobs = append(w.blobs, memBlob{id: id, off: off, len: len(w.pack) - off, compressed: len(plain) > 0 && &plain[0] != &c[0]})
+		}
 		if len(w.pack) >= w.p.packSize {
 			w.flush()
 		}
@@ -176,6 +200,10 @@ func (w *pipeWorker) flush() {
 	if len(w.pack) > 0 {
 		w.p.sealed.Add(int64(len(w.pack)))
 		_ = repo.Hash(w.pack)
+		if w.p.keep != nil {
+			w.p.keep(memPack{data: bytes.Clone(w.pack), blobs: w.blobs})
+			w.blobs = nil
+		}
 		w.pack = w.pack[:0]
 	}
 }

@@ -14,8 +14,10 @@ func target(scenario string) (float64, bool) {
 	return 0, false
 }
 
-// boundLines names the bound lines that together limit a scenario:
-// reading the source and the CPU pipeline for the same data.
+// boundLines names the bound lines that together limit a scenario: for
+// backups, reading the source and the CPU pipeline for the same data; for
+// restore, writing the files and opening the blobs; for check, opening
+// the packs and blobs.
 func boundLines(scenario string) ([2]string, bool) {
 	switch scenario {
 	case "backup-auto":
@@ -24,6 +26,12 @@ func boundLines(scenario string) ([2]string, bool) {
 		return [2]string{"bound-read", "bound-pipeline off"}, true
 	case "backup-small":
 		return [2]string{"bound-read small/", "bound-pipeline small/"}, true
+	case "restore":
+		// Writing the files and opening every blob; no pack hashes.
+		return [2]string{"bound-write", "bound-verify blobs"}, true
+	case "check":
+		// Without reading the pack files, so a little low.
+		return [2]string{"bound-verify packs", ""}, true
 	}
 	return [2]string{}, false
 }
