@@ -48,13 +48,21 @@ func (t *Tree) Find(name string) *Node {
 // Encode returns the tree blob bytes: {"nodes":[...]} and a newline, the
 // exact bytes restic writes. The tree ID is the SHA-256 of them.
 func (t *Tree) Encode() ([]byte, error) {
-	var e TreeEncoder
+	// Sizing the buffer up front saves regrowing it, and the encoder is
+	// dropped, so its buffer can be returned without a copy.
+	size := 16
+	for _, n := range t.Nodes {
+		if n != nil {
+			size += encodedSizeHint(n)
+		}
+	}
+	e := TreeEncoder{buf: make([]byte, 0, size)}
 	for _, n := range t.Nodes {
 		if err := e.Add(n); err != nil {
 			return nil, err
 		}
 	}
-	return e.Finish(), nil
+	return e.finish(), nil
 }
 
 // TreeEncoder builds tree bytes one node at a time, so a directory can be
@@ -62,7 +70,7 @@ func (t *Tree) Encode() ([]byte, error) {
 // raw-name order; restic rejects trees that break it. The zero value is
 // ready to use.
 type TreeEncoder struct {
-	buf  bytes.Buffer
+	buf  []byte
 	last string
 	n    int
 }
@@ -76,30 +84,43 @@ func (e *TreeEncoder) Add(n *Node) error {
 	if e.n > 0 && n.Name <= e.last {
 		return fmt.Errorf("tree: nodes are not ordered or duplicate: %q after %q", n.Name, e.last)
 	}
-	data, err := json.Marshal(n)
-	if err != nil {
-		return fmt.Errorf("tree: encode node %q: %w", n.Name, err)
-	}
+	mark := len(e.buf)
 	if e.n == 0 {
-		e.buf.WriteString(`{"nodes":[`)
+		e.buf = append(e.buf, `{"nodes":[`...)
 	} else {
-		e.buf.WriteByte(',')
+		e.buf = append(e.buf, ',')
 	}
-	e.buf.Write(data)
+	buf, ok := appendNode(e.buf, n)
+	if !ok {
+		// The rare forms appendNode leaves to encoding/json.
+		data, err := json.Marshal(n)
+		if err != nil {
+			e.buf = buf[:mark]
+			return fmt.Errorf("tree: encode node %q: %w", n.Name, err)
+		}
+		buf = append(buf[:len(e.buf)], data...)
+	}
+	e.buf = buf
 	e.last = n.Name
 	e.n++
 	return nil
 }
 
 // Finish returns the encoded tree and resets the encoder.
+// The buffer is kept for the next tree.
 func (e *TreeEncoder) Finish() []byte {
-	if e.n == 0 {
-		e.buf.WriteString(`{"nodes":[`)
-	}
-	e.buf.WriteString("]}\n")
-	out := bytes.Clone(e.buf.Bytes())
-	*e = TreeEncoder{}
+	out := bytes.Clone(e.finish())
+	*e = TreeEncoder{buf: e.buf[:0]}
 	return out
+}
+
+// finish closes the tree and returns the encoder's buffer itself.
+func (e *TreeEncoder) finish() []byte {
+	if e.n == 0 {
+		e.buf = append(e.buf, `{"nodes":[`...)
+	}
+	e.buf = append(e.buf, "]}\n"...)
+	return e.buf
 }
 
 // DecodeTree parses a tree blob. It accepts what restic 0.14 and 0.19
