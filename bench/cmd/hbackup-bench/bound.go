@@ -29,7 +29,7 @@ import (
 // with compression off over the whole data set.
 type boundLine struct {
 	Name  string `json:"name"`            // as printed, e.g. "bound-pipeline off"
-	Kind  string `json:"kind"`            // "read", "pipeline", "verify" or "write"
+	Kind  string `json:"kind"`            // "read", "pipeline" or "verify"
 	Scope string `json:"scope,omitempty"` // "" for the whole data set, or a subtree such as "small"
 	Mode  string `json:"mode,omitempty"`  // pipeline: compression "auto" or "off"; verify: "packs" or "blobs"
 }
@@ -80,11 +80,6 @@ func boundScenarios() []boundScenario {
 				}
 				return fmt.Sprintf("%s of %s backed up (auto), packs in memory, %d workers", work, of(l), n)
 			}},
-		{name: "bound-write",
-			lines: []boundLine{{Name: "bound-write", Kind: "write"}},
-			title: func(l boundLine) string {
-				return fmt.Sprintf("write every file of %s from memory into an empty directory, %d writers", of(l), n)
-			}},
 	}
 }
 
@@ -132,7 +127,6 @@ const boundEnv = "HBACKUP_BENCH_BOUND"
 type boundRequest struct {
 	Line    boundLine `json:"line"`
 	Dir     string    `json:"dir"`
-	Scratch string    `json:"scratch"` // where bound-write may write
 	Workers int       `json:"workers"`
 }
 
@@ -143,7 +137,7 @@ func (b *bench) boundChild(ctx context.Context, l boundLine) (sample, error) {
 	if err != nil {
 		return sample{}, fmt.Errorf("finding the harness binary: %w", err)
 	}
-	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Scratch: b.scratch, Workers: workers()})
+	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Workers: workers()})
 	if err != nil {
 		return sample{}, fmt.Errorf("encoding the bound request: %w", err)
 	}
@@ -183,8 +177,6 @@ func boundChildMain(ctx context.Context, reqJSON string) error {
 		s, err = pipelineSample(ctx, files, req.Line.Mode, req.Workers)
 	case "verify":
 		s, err = verifySample(ctx, files, req.Line.Mode == "packs", req.Workers)
-	case "write":
-		s, err = writeSample(ctx, files, req.Scratch, req.Workers)
 	default:
 		err = fmt.Errorf("unknown bound kind %q", req.Line.Kind)
 	}

@@ -92,69 +92,6 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 	return s, err
 }
 
-// writeSample measures bound-write: every file written, from memory, into
-// a fresh directory by n writers through the page cache, as a restore
-// must at least do. The same files are written and removed once before
-// timing, as a tool's restore follows its predecessor's: on a virtual
-// machine, page cache the guest never used before is far dearer to fault
-// in. It stays noisy here all the same (1.5 GB in 0.8 to 4.9 s over three
-// runs), so read it with its min-max. The directories are removed untimed.
-func writeSample(ctx context.Context, files []sourceFile, scratch string, workers int) (sample, error) {
-	data, err := loadFiles(files)
-	if err != nil {
-		return sample{}, err
-	}
-	if err := os.MkdirAll(scratch, 0o755); err != nil {
-		return sample{}, fmt.Errorf("bound-write: %w", err)
-	}
-	var s sample
-	for timed := range 2 {
-		dir, err := os.MkdirTemp(scratch, "bound-write-")
-		if err != nil {
-			return sample{}, fmt.Errorf("bound-write: %w", err)
-		}
-		write := func() (int64, error) { return writeAll(ctx, data, dir, workers) }
-		if timed == 1 {
-			s, err = measure(write)
-		} else {
-			_, err = write()
-		}
-		if rerr := os.RemoveAll(dir); err == nil && rerr != nil {
-			err = fmt.Errorf("bound-write: %w", rerr)
-		}
-		if err != nil {
-			return sample{}, err
-		}
-	}
-	return s, nil
-}
-
-// writeAll writes data as the files of dir, n writers taking the next.
-func writeAll(ctx context.Context, data [][]byte, dir string, workers int) (int64, error) {
-	var next, total atomic.Int64
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(data) || ctx.Err() != nil {
-					errs[w] = ctx.Err()
-					return
-				}
-				// Flat names: restore's directories are a small part.
-				if err := os.WriteFile(fmt.Sprintf("%s/%06d", dir, i), data[i], 0o600); err != nil {
-					errs[w] = fmt.Errorf("bound-write: %w", err)
-					return
-				}
-				total.Add(int64(len(data[i])))
-			}
-		})
-	}
-	wg.Wait()
-	return total.Load(), errors.Join(errs...)
-}
-
 // loadFiles reads the files into memory, before timing.
 func loadFiles(files []sourceFile) ([][]byte, error) {
 	data := make([][]byte, 0, len(files))

@@ -16,8 +16,7 @@ func target(scenario string) (float64, bool) {
 
 // boundLines names the bound lines that together limit a scenario: for
 // backups, reading the source and the CPU pipeline for the same data; for
-// restore, writing the files and opening the blobs; for check, opening
-// the packs and blobs.
+// restore, opening the blobs; for check, opening the packs and blobs.
 func boundLines(scenario string) ([2]string, bool) {
 	switch scenario {
 	case "backup-auto":
@@ -27,8 +26,11 @@ func boundLines(scenario string) ([2]string, bool) {
 	case "backup-small":
 		return [2]string{"bound-read small/", "bound-pipeline small/"}, true
 	case "restore":
-		// Writing the files and opening every blob; no pack hashes.
-		return [2]string{"bound-write", "bound-verify blobs"}, true
+		// Opening every blob; writing the files is left out: a bound
+		// line writing the data set from memory was slower than the
+		// restores themselves on this VM (page cache costs vary with
+		// the memory the guest hands out), so it bounded nothing.
+		return [2]string{"bound-verify blobs", ""}, true
 	case "check":
 		// Without reading the pack files, so a little low.
 		return [2]string{"bound-verify packs", ""}, true
