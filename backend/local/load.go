@@ -85,6 +85,11 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if err := layout.Check(h); err != nil {
 		return fmt.Errorf("remove %v: %w", h, err)
 	}
+	// Packs written before must be on disk before anything goes (a lock
+	// goes in any case: it names no pack).
+	if err := b.syncs.wait(); err != nil && h.Type != backend.LockFile {
+		return fmt.Errorf("remove %v: %w", h, err)
+	}
 	if err := os.Remove(b.filename(h)); err != nil {
 		return fmt.Errorf("remove %v: %w", h, notExist(err))
 	}

@@ -28,6 +28,8 @@ type Backend struct {
 	path        string
 	connections int
 	modes       modes
+	syncs       *packSyncs
+	syncHook    func(*os.File) error // replaces a pack's fsync in tests
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -39,7 +41,7 @@ func New(dir string, opts Options) (*Backend, error) {
 	if dir == "" {
 		return nil, errors.New("local: empty repository path")
 	}
-	b := &Backend{path: filepath.Clean(dir), connections: opts.Connections, modes: defaultModes}
+	b := &Backend{path: filepath.Clean(dir), connections: opts.Connections, modes: defaultModes, syncs: newPackSyncs()}
 	if b.connections <= 0 {
 		b.connections = 2
 	}
@@ -64,8 +66,9 @@ func (b *Backend) Properties() backend.Properties {
 	return backend.Properties{Connections: b.connections, HasAtomicReplace: true, ParallelUploads: 1}
 }
 
-// Close implements backend.Backend; there is nothing to release.
-func (b *Backend) Close() error { return nil }
+// Close waits for the pack files still being synced (see Save) and
+// reports if one could not be.
+func (b *Backend) Close() error { return b.syncs.wait() }
 
 // Create makes the repository directory and all its subdirectories. It
 // fails with an error wrapping backend.ErrAlreadyExists if a config file

@@ -2,14 +2,18 @@ package local
 
 import (
 	"bytes"
+	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/backend/backendtest"
@@ -381,5 +385,74 @@ func TestProperties(t *testing.T) {
 	}
 	if got := custom.Properties().Connections; got != 5 {
 		t.Errorf("Connections = %d, want 5", got)
+	}
+}
+
+// Pack files are synced in the background: readable at once, on disk by
+// the time a file of another type is saved, and a failed sync fails that
+// save, a removal and Close, so no index can name a pack that may be lost.
+func TestPackSyncInBackground(t *testing.T) {
+	ctx := context.Background()
+	b, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var synced atomic.Int32
+	var fail atomic.Bool
+	errDisk := errors.New("disk gone (test)")
+	b.syncHook = func(f *os.File) error {
+		<-release
+		synced.Add(1)
+		if fail.Load() {
+			return errDisk
+		}
+		return f.Sync()
+	}
+	name := func(s string) string { return hex.EncodeToString([]byte(s + "00000000000000000000000000000000"))[:64] }
+	pack := backend.Handle{Type: backend.PackFile, Name: name("pack")}
+	if err := b.Save(ctx, pack, backend.NewByteReader([]byte("pack data"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := backend.LoadAll(ctx, b, pack); err != nil || string(got) != "pack data" {
+		t.Fatalf("pack before its sync: %q, %v", got, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Save(ctx, backend.Handle{Type: backend.IndexFile, Name: name("index")}, backend.NewByteReader([]byte("index")))
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("index saved (%v) while a pack was still being synced", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil || synced.Load() != 1 {
+		t.Fatalf("index save: %v after %d pack syncs, want nil after 1", err, synced.Load())
+	}
+
+	fail.Store(true)
+	pack2 := backend.Handle{Type: backend.PackFile, Name: name("pack2")}
+	if err := b.Save(ctx, pack2, backend.NewByteReader([]byte("more"))); err != nil {
+		t.Fatal(err) // the sync fails later
+	}
+	if err := b.Save(ctx, backend.Handle{Type: backend.SnapshotFile, Name: name("snap")}, backend.NewByteReader([]byte("s"))); !errors.Is(err, errDisk) {
+		t.Errorf("snapshot saved after a failed pack sync: %v", err)
+	}
+	lock := backend.Handle{Type: backend.LockFile, Name: name("lock")}
+	if err := b.Save(ctx, lock, backend.NewByteReader([]byte("l"))); err != nil {
+		t.Errorf("lock save: %v (locks name no packs)", err)
+	}
+	if err := b.Remove(ctx, lock); err != nil {
+		t.Errorf("lock removal: %v", err)
+	}
+	if err := b.Remove(ctx, pack); !errors.Is(err, errDisk) {
+		t.Errorf("pack removed after a failed pack sync: %v", err)
+	}
+	if err := b.Close(); !errors.Is(err, errDisk) {
+		t.Errorf("Close: %v, want the sync failure", err)
 	}
 }
