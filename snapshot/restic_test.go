@@ -22,6 +22,10 @@ func resticCmd(t *testing.T, bin, home, dir string, args ...string) []byte {
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "RESTIC_PASSWORD=test",
 		"RESTIC_REPOSITORY=" + filepath.Join(home, "repo")}
+	if tz, ok := os.LookupEnv("TZ"); ok {
+		// Node times are written in the local zone: restic's must be ours.
+		cmd.Env = append(cmd.Env, "TZ="+tz)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
