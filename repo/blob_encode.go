@@ -1,9 +1,10 @@
 package repo
 
-// scratch is a reusable buffer for compressing one blob.
+// scratch holds reusable buffers for compressing and encrypting one blob.
 type scratch struct {
-	buf   []byte
-	probe []byte
+	buf    []byte
+	probe  []byte
+	sealed []byte // a blob encrypted for a pack built in place
 }
 
 // Compressibility probe: in auto mode, samples of a data blob are

@@ -50,12 +50,11 @@ func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []b
 	}
 	defer r.scratchPool.Put(sc)
 	plain, ulen := r.plaintext(t, data, sc)
-	sealedLen := len(plain) + crypto.Extension
-	err = r.place(ctx, t, id, sealedLen, ulen, func(region []byte) { r.key.Seal(region[:0], plain) })
-	if err != nil {
+	blob := storedBlob{plain: plain, key: r.key, stage: &sc.sealed}
+	if err := r.place(ctx, t, id, ulen, blob); err != nil {
 		return false, 0, err
 	}
-	return false, sealedLen, nil
+	return false, blob.length(), nil
 }
 
 // SaveSealedBlob stores a blob exactly as another pack of this repository
@@ -79,59 +78,73 @@ func (r *Repository) SaveSealedBlob(ctx context.Context, pb PackedBlob, sealed [
 	}
 	r.pending[h] = struct{}{}
 	r.packerMu.Unlock()
-	return false, r.place(ctx, h.Type, h.ID, len(sealed), pb.UncompressedLength, func(region []byte) { copy(region, sealed) })
+	return false, r.place(ctx, h.Type, h.ID, pb.UncompressedLength, storedBlob{sealed: sealed})
 }
 
-// place reserves sealedLen bytes for a blob in a pack, lets fill write
-// them, and starts the pack's upload once it is complete.
-func (r *Repository) place(ctx context.Context, t BlobType, id ID, sealedLen int, ulen uint32, fill func(region []byte)) error {
+// place reserves room for a blob in a pack, stores it there, and starts
+// the pack's upload once it is complete.
+func (r *Repository) place(ctx context.Context, t BlobType, id ID, ulen uint32, blob storedBlob) error {
+	sealedLen := blob.length()
 	if sealedLen >= r.opts.PackSize {
 		// A blob this large gets a pack of its own.
-		p := &packer{tree: t == TreeBlob, buf: make([]byte, 0, sealedLen+64)}
-		fill(p.reserve(id, sealedLen, ulen))
+		p := newMemoryPacker(t == TreeBlob, make([]byte, 0, sealedLen+64))
+		_ = p.store(p.reserve(id, sealedLen, ulen), blob) // cannot fail in memory
 		p.writers, p.closed = 0, true
 		return r.startUpload(ctx, p)
 	}
 
-	var spare []byte // a data pack buffer, waited for without the lock
+	var spare *packer // a new data packer, made without the lock
 	var p *packer
-	var region []byte
+	var where blobSlot
 	for {
 		var closedFull *packer
-		var needBuffer bool
-		p, region, closedFull, needBuffer = r.reserve(t, id, sealedLen, ulen, spare)
+		var needPacker bool
+		p, where, closedFull, needPacker = r.reserve(t, id, sealedLen, ulen, &spare)
 		if closedFull != nil {
 			if err := r.startUpload(ctx, closedFull); err != nil {
-				return err
+				r.discardPacker(spare)
+				return err // Close removes what p holds
 			}
 		}
-		if !needBuffer {
+		if !needPacker {
 			break
 		}
 		var err error
-		if spare, err = r.waitPackBuffer(ctx); err != nil {
+		if spare, err = r.newDataPacker(ctx); err != nil {
 			return err
 		}
 	}
-	fill(region)
+	r.discardPacker(spare) // another saver opened a packer meanwhile
+	err := p.store(where, blob)
 
 	r.packerMu.Lock()
 	p.writers--
+	if err != nil && p.err == nil {
+		p.err = err
+	}
 	ready := p.closed && p.writers == 0
 	r.packerMu.Unlock()
-	if ready {
-		return r.startUpload(ctx, p)
+	if err != nil {
+		// Like a failed upload, a failed write stops the repository.
+		r.setUploadError(err)
 	}
-	return nil
+	if ready {
+		// Also after a failed store: the upload removes the pack's file.
+		if uerr := r.startUpload(ctx, p); err == nil {
+			err = uerr
+		}
+	}
+	return err
 }
 
 // reserve picks one of the type's two open packers at random and reserves
-// room for a sealed blob in it. It also returns a packer that had to be
-// closed to make room and is ready for upload. When a new data packer is
-// needed and spare is nil, it reserves nothing and reports needBuffer: the
-// caller waits for a buffer without the lock and calls again. A spare left
-// unused goes back to the pool.
-func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spare []byte) (p *packer, region []byte, ready *packer, needBuffer bool) {
+// room for a sealed blob in it, returning the packer and where the blob goes. It
+// also returns a packer that had to be closed to make room and is ready
+// for upload. A new data packer is taken from *spare; when *spare is nil
+// and none can be made without waiting or I/O, it reserves nothing and
+// reports needPacker: the caller makes one without the lock
+// (newDataPacker) and calls again.
+func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spare **packer) (p *packer, where blobSlot, ready *packer, needPacker bool) {
 	r.packerMu.Lock()
 	defer r.packerMu.Unlock()
 	set := r.packers[t]
@@ -143,11 +156,11 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spar
 	p = set.open[slot]
 	if p != nil && !p.fits(sealedLen) {
 		switch {
-		case p.writers == 0 && cap(p.buf) < r.opts.PackSize && len(p.buf)+sealedLen+p.headerSize() <= r.opts.PackSize:
+		case p.file == nil && p.writers == 0 && p.room < r.opts.PackSize && p.length+sealedLen+p.headerSize() <= r.opts.PackSize:
 			p.grow(sealedLen, r.opts.PackSize) // a small tree pack growing
 		default:
 			// Close the pack before it overflows, so pack buffers never
-			// move while blobs are sealed into them.
+			// move while blobs are stored into them.
 			p.closed = true
 			if p.writers == 0 {
 				ready = p
@@ -157,27 +170,22 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spar
 		}
 	}
 	if p == nil {
-		var buf []byte
 		switch {
 		case t == TreeBlob:
-			buf = make([]byte, 0, max(256<<10, 2*(sealedLen+pack.Overhead+pack.CompressedEntrySize)))
-		case spare != nil:
-			buf, spare = spare, nil
+			p = newMemoryPacker(true, make([]byte, 0, max(256<<10, 2*(sealedLen+pack.Overhead+pack.CompressedEntrySize))))
+		case *spare != nil:
+			p, *spare = *spare, nil
 		default:
-			if buf = r.tryPackBuffer(); buf == nil {
-				return nil, nil, ready, true
+			if p = r.tryDataPacker(); p == nil {
+				return nil, blobSlot{}, ready, true
 			}
 		}
-		p = &packer{tree: t == TreeBlob, buf: buf}
 		set.open[slot] = p
 	}
-	if spare != nil {
-		r.releasePackBuffer(spare)
-	}
-	region = p.reserve(id, sealedLen, ulen)
+	where = p.reserve(id, sealedLen, ulen)
 	if p.full(r.opts.PackSize) {
 		p.closed = true
 		set.open[slot] = nil
 	}
-	return p, region, ready, false
+	return p, where, ready, false
 }

@@ -86,3 +86,28 @@ func (g *lockGate) Remove(ctx context.Context, h backend.Handle) error {
 	}
 	return g.Backend.Remove(ctx, h)
 }
+
+// CreateFile implements backend.FileBuilder when the gated backend does;
+// Commit passes the gate as Save would.
+func (g *lockGate) CreateFile(ctx context.Context, t backend.FileType) (backend.PendingFile, error) {
+	f, err := backend.CreateFile(ctx, g.Backend, t)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedFile{PendingFile: f, g: g}, nil
+}
+
+type gatedFile struct {
+	backend.PendingFile
+	g *lockGate
+}
+
+func (f *gatedFile) Commit(ctx context.Context, h backend.Handle) error {
+	if h.Type != backend.LockFile {
+		if err := f.g.wait(ctx, h.Type != backend.PackFile); err != nil {
+			_ = f.PendingFile.Abort()
+			return err
+		}
+	}
+	return f.PendingFile.Commit(ctx, h)
+}

@@ -1,56 +1,136 @@
 package repo
 
 import (
+	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/crypto"
 	"github.com/hbackup/hbackup/repo/internal/pack"
 )
 
 // packer collects encrypted blobs of one type until the pack is full.
-// Blobs are sealed straight into buf by their savers: a saver reserves a
-// region under the repository's packer lock, writes it without the lock,
-// and the pack is uploaded once it is closed and no writer is left.
+// Blobs are stored by their savers: a saver reserves a region under the
+// repository's packer lock, writes it without the lock, and the pack is
+// uploaded once it is closed and no writer is left.
+//
+// A pack lives either in memory (buf) or, for data packs on a backend
+// that builds files in place (backend.FileBuilder), in a file of the
+// backend (file), so the pack's bytes need not be held in memory.
 type packer struct {
 	tree    bool
-	buf     []byte
+	buf     []byte              // a pack in memory: the blobs so far, len(buf) == length
+	file    backend.PendingFile // or a data pack built in place
+	length  int                 // bytes of blobs reserved so far
+	room    int                 // bytes the pack may take without moving: cap(buf), or the pack size for a file
 	blobs   []pack.Blob
-	hdr     int  // plaintext header bytes so far
-	writers int  // reserved regions still being written
-	closed  bool // no more reservations; upload when writers reach 0
+	hdr     int   // plaintext header bytes so far
+	writers int   // reserved regions still being written
+	closed  bool  // no more reservations; upload when writers reach 0
+	err     error // a failed write; the upload fails with it
+}
+
+func newMemoryPacker(tree bool, buf []byte) *packer {
+	return &packer{tree: tree, buf: buf[:0], room: cap(buf)}
+}
+
+func newFilePacker(f backend.PendingFile, packSize int) *packer {
+	return &packer{file: f, room: packSize}
 }
 
 // headerSize is the size the pack's header and trailer will take with
 // one more entry.
 func (p *packer) headerSize() int { return pack.Overhead + p.hdr + pack.CompressedEntrySize }
 
-// fits reports whether n more bytes and their header entry fit the buffer
-// without reallocating it (which writers in flight forbid).
-func (p *packer) fits(n int) bool { return len(p.buf)+n+p.headerSize() <= cap(p.buf) }
+// fits reports whether n more bytes and their header entry fit without
+// moving the buffer (which writers in flight forbid).
+func (p *packer) fits(n int) bool { return p.length+n+p.headerSize() <= p.room }
 
-// reserve appends a blob entry and returns the region of buf to seal it
-// into. The caller holds the packer lock.
-func (p *packer) reserve(id ID, sealedLen int, ulen uint32) []byte {
-	off := len(p.buf)
+// reserve appends a blob entry and returns where to store the blob: its
+// offset, and for a memory pack the region of buf (taken here, under the
+// packer lock, since buf's slice header changes with every reservation).
+func (p *packer) reserve(id ID, sealedLen int, ulen uint32) blobSlot {
+	off := p.length
 	b := pack.Blob{Tree: p.tree, ID: id, Length: uint32(sealedLen), UncompressedLength: ulen, Offset: uint32(off)}
-	p.buf = p.buf[:off+sealedLen]
+	p.length += sealedLen
+	var region []byte
+	if p.file == nil {
+		p.buf = p.buf[:p.length]
+		region = p.buf[off:p.length:p.length]
+	}
 	p.blobs = append(p.blobs, b)
 	p.hdr += b.EntrySize()
 	p.writers++
-	return p.buf[off : off+sealedLen : off+sealedLen]
+	return blobSlot{off: off, region: region}
 }
 
-// grow gives the buffer room for n more bytes; only when no writer is
+// blobSlot is where a reserved blob goes.
+type blobSlot struct {
+	off    int
+	region []byte // a memory pack's bytes for the blob
+}
+
+// store writes a blob's stored bytes into its slot. It runs without the
+// packer lock, concurrently with other stores.
+func (p *packer) store(s blobSlot, blob storedBlob) error {
+	if p.file == nil {
+		blob.into(s.region)
+		return nil
+	}
+	_, err := p.file.WriteAt(blob.bytes(), int64(s.off))
+	return err
+}
+
+// grow gives a memory pack room for n more bytes; only when no writer is
 // active, since it moves the buffer.
 func (p *packer) grow(n, limit int) {
-	want := max(2*cap(p.buf), len(p.buf)+n+p.headerSize())
-	want = min(want, max(limit, len(p.buf)+n+p.headerSize()))
-	nb := make([]byte, len(p.buf), want)
+	want := max(2*cap(p.buf), p.length+n+p.headerSize())
+	want = min(want, max(limit, p.length+n+p.headerSize()))
+	nb := make([]byte, p.length, want)
 	copy(nb, p.buf)
-	p.buf = nb
+	p.buf, p.room = nb, want
 }
 
 // full reports whether the pack reached the target size or its header
 // could not take another entry.
 func (p *packer) full(target int) bool {
-	return len(p.buf) >= target || p.headerSize() > pack.MaxHeaderSize
+	return p.length >= target || p.headerSize() > pack.MaxHeaderSize
+}
+
+// storedBlob produces the bytes a pack stores for one blob: bytes that
+// are stored as they are, or plaintext to encrypt.
+type storedBlob struct {
+	sealed []byte // stored bytes (prune and copy move blobs unchanged)
+
+	plain []byte      // or plaintext to encrypt with key
+	key   *crypto.Key // nil with sealed
+	stage *[]byte     // where to encrypt to for a pack built in place
+}
+
+func (s storedBlob) length() int {
+	if s.key == nil {
+		return len(s.sealed)
+	}
+	return len(s.plain) + crypto.Extension
+}
+
+// into writes the stored bytes into region, which has their length.
+func (s storedBlob) into(region []byte) {
+	if s.key == nil {
+		copy(region, s.sealed)
+		return
+	}
+	s.key.Seal(region[:0], s.plain)
+}
+
+// bytes returns the stored bytes, encrypted into the stage buffer if
+// needed.
+func (s storedBlob) bytes() []byte {
+	if s.key == nil {
+		return s.sealed
+	}
+	if cap(*s.stage) < s.length() {
+		*s.stage = make([]byte, 0, s.length())
+	}
+	*s.stage = s.key.Seal((*s.stage)[:0], s.plain)
+	return *s.stage
 }
 
 // packerSet holds two open packers per blob type. Each blob goes to one

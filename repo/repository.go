@@ -99,6 +99,9 @@ type Repository struct {
 	freePacks   chan []byte             // data pack buffers for reuse; its capacity bounds them
 	packBuffers atomic.Int64            // data pack buffers in existence
 	uploadSlots chan struct{}
+	buildFiles  atomic.Int32                     // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
+	liveFiles   map[backend.PendingFile]struct{} // packs built in place, not yet committed or aborted
+	readBack    sync.Pool                        // *[]byte for hashing packs built in place
 
 	uploads     sync.WaitGroup // pack uploads in flight
 	uploadErrMu sync.Mutex
@@ -246,6 +249,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		enc: enc, encMeta: encMeta, encProbe: encProbe, dec: dec,
 		packers:     make(map[BlobType]*packerSet),
 		pending:     make(map[BlobHandle]struct{}),
+		liveFiles:   make(map[backend.PendingFile]struct{}),
 		unsaved:     &pendingIndex{},
 		uploadSlots: make(chan struct{}, conns),
 		// The bound on data pack buffers (see tryPackBuffer): two open
@@ -380,6 +384,7 @@ func (r *Repository) Logger() *slog.Logger { return r.logger }
 // Close releases the compressors and closes the backend. Unflushed data
 // is lost: call Flush first.
 func (r *Repository) Close() error {
+	r.abortFiles()
 	r.freePackBuffers()
 	r.dec.Close()
 	_ = r.enc.Close()

@@ -2,8 +2,12 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/crypto"
@@ -65,20 +69,15 @@ func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	for _, b := range p.blobs {
 		hdr = pack.AppendEntry(hdr, b)
 	}
-	if !p.tree {
-		// Also after a failed upload: a saver may be waiting for it.
-		defer r.releasePackBuffer(p.buf)
+	var packID ID
+	var err error
+	if p.file != nil {
+		packID, err = r.commitFilePack(ctx, p, hdr)
+	} else {
+		packID, err = r.saveMemoryPack(ctx, p, hdr)
 	}
-	data := r.key.Seal(p.buf, hdr) // fits: reserve kept room for the header
-	data = binary.LittleEndian.AppendUint32(data, uint32(len(hdr)+crypto.Extension))
-	packID := Hash(data)
-
-	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
-	if err := r.be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
-		return fmt.Errorf("save pack %v: %w", h, err)
-	}
-	if pc, ok := r.gate.Backend.(PackCache); ok && len(p.blobs) > 0 && p.blobs[0].Tree {
-		pc.AddCached(ctx, h, data) // writes a copy before returning
+	if err != nil {
+		return err
 	}
 
 	blobs := make([]PackedBlob, len(p.blobs))
@@ -103,6 +102,150 @@ func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	return nil
 }
 
+// saveMemoryPack seals the header into the pack's buffer and saves it.
+func (r *Repository) saveMemoryPack(ctx context.Context, p *packer, hdr []byte) (ID, error) {
+	if !p.tree {
+		// Also after a failed upload: a saver may be waiting for it.
+		defer r.releasePackBuffer(p.buf)
+	}
+	data := r.key.Seal(p.buf, hdr) // fits: reserve kept room for the header
+	data = binary.LittleEndian.AppendUint32(data, uint32(len(hdr)+crypto.Extension))
+	packID := Hash(data)
+
+	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
+	if err := r.be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
+		return ID{}, fmt.Errorf("save pack %v: %w", h, err)
+	}
+	if pc, ok := r.gate.Backend.(PackCache); ok && len(p.blobs) > 0 && p.blobs[0].Tree {
+		pc.AddCached(ctx, h, data) // writes a copy before returning
+	}
+	return packID, nil
+}
+
+// commitFilePack appends the header to a pack built in place, hashes the
+// file for its name and commits it. On error the file is removed.
+func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) (id ID, err error) {
+	defer r.untrackFile(p.file)
+	defer func() {
+		if err != nil {
+			_ = p.file.Abort()
+		}
+	}()
+	if p.err != nil {
+		return ID{}, fmt.Errorf("write pack: %w", p.err)
+	}
+	tail := r.key.Seal(make([]byte, 0, len(hdr)+crypto.Extension+pack.HeaderLengthSize), hdr)
+	tail = binary.LittleEndian.AppendUint32(tail, uint32(len(hdr)+crypto.Extension))
+	if _, err := p.file.WriteAt(tail, int64(p.length)); err != nil {
+		return ID{}, fmt.Errorf("write pack header: %w", err)
+	}
+	if id, err = r.hashPackFile(p.file, p.length, tail); err != nil {
+		return ID{}, err
+	}
+	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
+	if err := p.file.Commit(ctx, h); err != nil {
+		return ID{}, fmt.Errorf("save pack %v: %w", h, err)
+	}
+	return id, nil
+}
+
+// hashPackFile hashes the first n bytes of f followed by tail. Reading
+// the pack back (from the page cache, just written) costs less than
+// hashing it in order while savers write its blobs out of order.
+func (r *Repository) hashPackFile(f io.ReaderAt, n int, tail []byte) (ID, error) {
+	buf, _ := r.readBack.Get().(*[]byte)
+	if buf == nil {
+		b := make([]byte, 1<<20)
+		buf = &b
+	}
+	defer r.readBack.Put(buf)
+	h := sha256.New()
+	for off := 0; off < n; {
+		k := min(len(*buf), n-off)
+		if _, err := f.ReadAt((*buf)[:k], int64(off)); err != nil {
+			return ID{}, fmt.Errorf("read back pack: %w", err)
+		}
+		h.Write((*buf)[:k])
+		off += k
+	}
+	h.Write(tail)
+	var id ID
+	h.Sum(id[:0])
+	return id, nil
+}
+
+// Data packs are built in place on backends that can (see
+// backend.FileBuilder), else in memory buffers. buildFiles records which:
+// 0 not yet known, 1 in place, -1 in memory.
+
+// tryDataPacker returns a new data packer if one can be had without I/O
+// or waiting (a free memory buffer); else nil. The caller holds the
+// packer lock.
+func (r *Repository) tryDataPacker() *packer {
+	if r.buildFiles.Load() >= 0 {
+		return nil // creating a file is I/O: not under the lock
+	}
+	if buf := r.tryPackBuffer(); buf != nil {
+		return newMemoryPacker(false, buf)
+	}
+	return nil
+}
+
+// newDataPacker makes a data packer, in place if the backend can, else
+// waiting for a memory buffer. The caller holds no lock.
+func (r *Repository) newDataPacker(ctx context.Context) (*packer, error) {
+	if r.buildFiles.Load() >= 0 {
+		f, err := backend.CreateFile(ctx, r.be, backend.PackFile)
+		switch {
+		case err == nil:
+			r.buildFiles.Store(1)
+			r.packerMu.Lock()
+			r.liveFiles[f] = struct{}{}
+			r.packerMu.Unlock()
+			return newFilePacker(f, r.opts.PackSize), nil
+		case errors.Is(err, errors.ErrUnsupported):
+			r.buildFiles.Store(-1)
+		default:
+			return nil, fmt.Errorf("new pack: %w", err)
+		}
+	}
+	buf, err := r.waitPackBuffer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newMemoryPacker(false, buf), nil
+}
+
+// discardPacker gives back what an unused, empty data packer holds.
+func (r *Repository) discardPacker(p *packer) {
+	switch {
+	case p == nil:
+	case p.file != nil:
+		_ = p.file.Abort() // an empty temporary file; nothing to lose
+		r.untrackFile(p.file)
+	default:
+		r.releasePackBuffer(p.buf)
+	}
+}
+
+func (r *Repository) untrackFile(f backend.PendingFile) {
+	r.packerMu.Lock()
+	delete(r.liveFiles, f)
+	r.packerMu.Unlock()
+}
+
+// abortFiles removes the files of packs never uploaded (a backup that
+// failed or was abandoned before Flush).
+func (r *Repository) abortFiles() {
+	r.packerMu.Lock()
+	files := r.liveFiles
+	r.liveFiles = map[backend.PendingFile]struct{}{}
+	r.packerMu.Unlock()
+	for f := range files {
+		_ = f.Abort()
+	}
+}
+
 // Flush uploads every open pack and writes index files for all packs not
 // yet indexed. After Flush, everything saved so far is durable and visible
 // to other readers. No SaveBlob may run concurrently with Flush.
@@ -114,18 +257,8 @@ func (r *Repository) Flush(ctx context.Context) error {
 		set.open = [2]*packer{}
 		// Merge two half-empty packers so flushing does not leave two
 		// small packs where one would do.
-		if a != nil && b != nil && len(a.buf)+len(b.buf)+a.headerSize()+b.hdr < r.opts.PackSize {
-			for _, blob := range b.blobs {
-				sealed := b.buf[blob.Offset : blob.Offset+blob.Length]
-				if !a.fits(len(sealed)) {
-					a.grow(len(sealed), r.opts.PackSize)
-				}
-				copy(a.reserve(blob.ID, len(sealed), blob.UncompressedLength), sealed)
-				a.writers--
-			}
-			if !b.tree {
-				r.releasePackBuffer(b.buf)
-			}
+		if a != nil && b != nil && a.length+b.length+a.headerSize()+b.hdr < r.opts.PackSize {
+			r.merge(a, b)
 			b = nil
 		}
 		for _, p := range []*packer{a, b} {
@@ -143,6 +276,38 @@ func (r *Repository) Flush(ctx context.Context) error {
 		}
 	}
 	return r.SaveIndex(ctx)
+}
+
+// merge moves b's blobs into a and gives back what b holds. No saver
+// may be writing to either; the caller holds the packer lock.
+func (r *Repository) merge(a, b *packer) {
+	var stage []byte
+	for _, blob := range b.blobs {
+		sealed := b.buf
+		if b.file != nil {
+			stage = slices.Grow(stage[:0], int(blob.Length))[:blob.Length]
+			if _, err := b.file.ReadAt(stage, int64(blob.Offset)); err != nil && a.err == nil {
+				a.err = fmt.Errorf("move blob %v between packs: %w", blob.ID, err)
+			}
+			sealed = stage
+		} else {
+			sealed = sealed[blob.Offset : blob.Offset+blob.Length]
+		}
+		if a.file == nil && !a.fits(len(sealed)) {
+			a.grow(len(sealed), r.opts.PackSize)
+		}
+		slot := a.reserve(blob.ID, len(sealed), blob.UncompressedLength)
+		if err := a.store(slot, storedBlob{sealed: sealed}); err != nil && a.err == nil {
+			a.err = err
+		}
+		a.writers--
+	}
+	if b.file != nil {
+		_ = b.file.Abort()
+		delete(r.liveFiles, b.file)
+	} else if !b.tree {
+		r.releasePackBuffer(b.buf)
+	}
 }
 
 // Data pack buffers come from a bounded pool: at most packBuffers exist

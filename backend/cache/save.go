@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -75,4 +76,14 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 		}
 	})
 	return nil
+}
+
+// CreateFile implements backend.FileBuilder for pack files when the
+// cached backend does: data packs are not cached, and tree packs come
+// through AddCached. Other types go through Save, which caches them.
+func (b *Backend) CreateFile(ctx context.Context, t backend.FileType) (backend.PendingFile, error) {
+	if t != backend.PackFile {
+		return nil, fmt.Errorf("cache: building %v files in place: %w", t, errors.ErrUnsupported)
+	}
+	return backend.CreateFile(ctx, b.be, t)
 }

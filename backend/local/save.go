@@ -50,7 +50,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 }
 
 func (b *Backend) save(ctx context.Context, final string, rd backend.RewindReader, background bool) (err error) {
-	f, err := b.createTemp(final)
+	f, err := b.createTemp(final, os.O_WRONLY)
 	if err != nil {
 		return err
 	}
@@ -72,6 +72,13 @@ func (b *Backend) save(ctx context.Context, final string, rd backend.RewindReade
 	if n != rd.Length() {
 		return fmt.Errorf("write %s: reader returned %d bytes, want %d", f.Name(), n, rd.Length())
 	}
+	return b.commitTemp(ctx, f, final, background)
+}
+
+// commitTemp makes the complete temporary file f final: read-only, synced
+// (in the background when asked) and renamed into place. It does not
+// remove f on error; the caller does.
+func (b *Backend) commitTemp(ctx context.Context, f *os.File, final string, background bool) error {
 	// Chmod before the rename, so the final name is never writable.
 	if err := f.Chmod(b.modes.file); err != nil && !unsupported(err) {
 		return err
@@ -116,17 +123,17 @@ func (b *Backend) save(ctx context.Context, final string, rd backend.RewindReade
 // createTemp creates the temporary file for final, creating its
 // directory if it is missing (a data/xx directory may have been removed
 // by hand, or the repository may predate Create making them all).
-func (b *Backend) createTemp(final string) (*os.File, error) {
+func (b *Backend) createTemp(final string, access int) (*os.File, error) {
 	var suffix [8]byte
 	_, _ = rand.Read(suffix[:]) // never fails, see crypto/rand.Read
 	name := final + layout.TempMarker + hex.EncodeToString(suffix[:])
 
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, b.modes.temp)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|access, b.modes.temp)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := b.mkdirAll(filepath.Dir(final)); err != nil {
 			return nil, err
 		}
-		f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, b.modes.temp)
+		f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|access, b.modes.temp)
 	}
 	return f, err
 }
