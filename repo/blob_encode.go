@@ -1,10 +1,9 @@
 package repo
 
-// scratch holds reusable buffers for compressing and encrypting one blob.
+// scratch is a reusable buffer for compressing one blob.
 type scratch struct {
-	buf    []byte
-	probe  []byte
-	sealed []byte // a blob encrypted for a pack built in place
+	buf   []byte
+	probe []byte
 }
 
 // Compressibility probe: in auto mode, samples of a data blob are

@@ -50,7 +50,7 @@ func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []b
 	}
 	defer r.scratchPool.Put(sc)
 	plain, ulen := r.plaintext(t, data, sc)
-	blob := storedBlob{plain: plain, key: r.key, stage: &sc.sealed}
+	blob := storedBlob{plain: plain, key: r.key, stages: r.stages}
 	if err := r.place(ctx, t, id, ulen, blob); err != nil {
 		return false, 0, err
 	}

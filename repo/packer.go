@@ -1,6 +1,8 @@
 package repo
 
 import (
+	"sync"
+
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/crypto"
 	"github.com/hbackup/hbackup/repo/internal/pack"
@@ -25,6 +27,11 @@ type packer struct {
 	writers int   // reserved regions still being written
 	closed  bool  // no more reservations; upload when writers reach 0
 	err     error // a failed write; the upload fails with it
+
+	// writeMu makes writes into file take turns: buffered writes to one
+	// file serialise on the kernel's inode lock anyway, where a waiting
+	// writer may spin; here it sleeps.
+	writeMu sync.Mutex
 }
 
 func newMemoryPacker(tree bool, buf []byte) *packer {
@@ -74,7 +81,15 @@ func (p *packer) store(s blobSlot, blob storedBlob) error {
 		blob.into(s.region)
 		return nil
 	}
-	_, err := p.file.WriteAt(blob.bytes(), int64(s.off))
+	data := blob.sealed
+	if blob.key != nil {
+		buf := blob.stages.get(blob.length())
+		defer blob.stages.put(buf)
+		data = blob.key.Seal(buf[:0], blob.plain)
+	}
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	_, err := p.file.WriteAt(data, int64(s.off))
 	return err
 }
 
@@ -99,9 +114,9 @@ func (p *packer) full(target int) bool {
 type storedBlob struct {
 	sealed []byte // stored bytes (prune and copy move blobs unchanged)
 
-	plain []byte      // or plaintext to encrypt with key
-	key   *crypto.Key // nil with sealed
-	stage *[]byte     // where to encrypt to for a pack built in place
+	plain  []byte      // or plaintext to encrypt with key
+	key    *crypto.Key // nil with sealed
+	stages *stagePool  // where to encrypt to for a pack built in place
 }
 
 func (s storedBlob) length() int {
@@ -118,19 +133,6 @@ func (s storedBlob) into(region []byte) {
 		return
 	}
 	s.key.Seal(region[:0], s.plain)
-}
-
-// bytes returns the stored bytes, encrypted into the stage buffer if
-// needed.
-func (s storedBlob) bytes() []byte {
-	if s.key == nil {
-		return s.sealed
-	}
-	if cap(*s.stage) < s.length() {
-		*s.stage = make([]byte, 0, s.length())
-	}
-	*s.stage = s.key.Seal((*s.stage)[:0], s.plain)
-	return *s.stage
 }
 
 // packerSet holds two open packers per blob type. Each blob goes to one

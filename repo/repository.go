@@ -101,7 +101,7 @@ type Repository struct {
 	uploadSlots chan struct{}
 	buildFiles  atomic.Int32                     // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
 	liveFiles   map[backend.PendingFile]struct{} // packs built in place, not yet committed or aborted
-	readBack    sync.Pool                        // *[]byte for hashing packs built in place
+	stages      *stagePool                       // buffers for packs built in place
 
 	uploads     sync.WaitGroup // pack uploads in flight
 	uploadErrMu sync.Mutex
@@ -250,6 +250,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		packers:     make(map[BlobType]*packerSet),
 		pending:     make(map[BlobHandle]struct{}),
 		liveFiles:   make(map[backend.PendingFile]struct{}),
+		stages:      newStagePool(runtime.GOMAXPROCS(0) + 2),
 		unsaved:     &pendingIndex{},
 		uploadSlots: make(chan struct{}, conns),
 		// The bound on data pack buffers (see tryPackBuffer): two open
@@ -259,6 +260,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	// Pack buffers live outside the Go heap: give the idle ones back if
 	// the repository is dropped without Close.
 	runtime.AddCleanup(r, func(free chan []byte) { drainPackBuffers(free) }, r.freePacks)
+	runtime.AddCleanup(r, func(s *stagePool) { s.drain() }, r.stages)
 	return r, nil
 }
 
@@ -386,6 +388,7 @@ func (r *Repository) Logger() *slog.Logger { return r.logger }
 func (r *Repository) Close() error {
 	r.abortFiles()
 	r.freePackBuffers()
+	r.stages.drain()
 	r.dec.Close()
 	_ = r.enc.Close()
 	_ = r.encMeta.Close()

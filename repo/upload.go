@@ -153,19 +153,15 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 // the pack back (from the page cache, just written) costs less than
 // hashing it in order while savers write its blobs out of order.
 func (r *Repository) hashPackFile(f io.ReaderAt, n int, tail []byte) (ID, error) {
-	buf, _ := r.readBack.Get().(*[]byte)
-	if buf == nil {
-		b := make([]byte, 1<<20)
-		buf = &b
-	}
-	defer r.readBack.Put(buf)
+	buf := r.stages.get(stageRound)
+	defer r.stages.put(buf)
 	h := sha256.New()
 	for off := 0; off < n; {
-		k := min(len(*buf), n-off)
-		if _, err := f.ReadAt((*buf)[:k], int64(off)); err != nil {
+		k := min(len(buf), n-off)
+		if _, err := f.ReadAt(buf[:k], int64(off)); err != nil {
 			return ID{}, fmt.Errorf("read back pack: %w", err)
 		}
-		h.Write((*buf)[:k])
+		h.Write(buf[:k])
 		off += k
 	}
 	h.Write(tail)
