@@ -249,3 +249,30 @@ func TestBuiltPackHonoursLockConflict(t *testing.T) {
 	_ = l.Unlock(ctx)
 	_ = r.Close()
 }
+
+// Prune's repack writer shares the backend and builds packs in place too.
+func TestRepackWriterBuildsInPlace(t *testing.T) {
+	ctx := t.Context()
+	r, dir := openLocal(t, nil)
+	w, err := r.NewRepackWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.SaveBlob(ctx, DataBlob, []byte("repacked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.buildFiles.Load(); got != 1 {
+		t.Errorf("repack writer: buildFiles = %d, want 1", got)
+	}
+	if n := checkPacks(t, r.Backend()); n != 1 {
+		t.Errorf("%d packs, want 1", n)
+	}
+	_ = w.Close()
+	_ = r.Close()
+	if left := leftovers(t, dir); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

@@ -34,6 +34,12 @@ type noCloseBackend struct{ backend.Backend }
 
 func (noCloseBackend) Close() error { return nil }
 
+// CreateFile forwards backend.FileBuilder, so repacked packs are built in
+// place as the parent's are.
+func (b noCloseBackend) CreateFile(ctx context.Context, t backend.FileType) (backend.PendingFile, error) {
+	return backend.CreateFile(ctx, b.Backend, t)
+}
+
 // SaveIndexFile writes one index file listing packs exactly as given and
 // returns its ID. Prune uses it to replace index files that mention
 // packs it deletes; the caller keeps each file below the usual size.
