@@ -1,5 +1,7 @@
 package repo
 
+import "github.com/hbackup/hbackup/crypto"
+
 // scratch is a reusable buffer for compressing one blob.
 type scratch struct {
 	buf   []byte
@@ -34,10 +36,12 @@ func (r *Repository) incompressible(data []byte, sc *scratch) bool {
 // compressBound is an upper bound of zstd's output for n input bytes.
 func compressBound(n int) int { return n + n/128 + 1024 }
 
-// plaintext returns what is to be sealed for a blob: data compressed into
-// sc (when the repository and mode say so) or data itself, and the
-// uncompressed length to record (0 when stored uncompressed).
-func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch) ([]byte, uint32) {
+// plaintext returns what is to be sealed for a blob: data compressed
+// (when the repository and mode say so) or data itself, and the
+// uncompressed length to record (0 when stored uncompressed). Compressed
+// data goes into stage after room for the IV when stage is not nil (see
+// SaveBlobID), else into sc.
+func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stage []byte) ([]byte, uint32) {
 	if r.cfg.Version < 2 || len(data) == 0 {
 		return data, 0
 	}
@@ -51,6 +55,9 @@ func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch) ([]byte, ui
 	enc := r.encMeta
 	if t == DataBlob {
 		enc = r.enc
+	}
+	if stage != nil {
+		return enc.EncodeAll(data, stage[crypto.IVSize:crypto.IVSize]), uint32(len(data))
 	}
 	if cap(sc.buf) < compressBound(len(data)) {
 		sc.buf = make([]byte, 0, compressBound(len(data)))

@@ -49,8 +49,19 @@ func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []b
 		sc = &scratch{}
 	}
 	defer r.scratchPool.Put(sc)
-	plain, ulen := r.plaintext(t, data, sc)
+	var stage []byte
+	if t == DataBlob && r.buildFiles.Load() == 1 {
+		// A data blob goes into a pack built in place: compress it
+		// straight into a stage buffer and encrypt it there (see
+		// storedBlob.staged), so no scratch buffer of its size is needed.
+		stage = r.stages.get(compressBound(len(data)) + crypto.Extension)
+		defer r.stages.put(stage)
+	}
+	plain, ulen := r.plaintext(t, data, sc, stage)
 	blob := storedBlob{plain: plain, key: r.key, stages: r.stages}
+	if ulen != 0 && stage != nil && len(plain) > 0 && &plain[0] == &stage[crypto.IVSize] {
+		blob.staged = stage[:crypto.IVSize+len(plain)]
+	}
 	if err := r.place(ctx, t, id, ulen, blob); err != nil {
 		return false, 0, err
 	}

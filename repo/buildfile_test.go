@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,10 @@ import (
 // openLocal opens a new repository on a local backend, which builds data
 // packs in place; wrap may put a decorator around the backend.
 func openLocal(t *testing.T, wrap func(backend.Backend) backend.Backend) (*Repository, string) {
+	return openLocalWith(t, wrap, CompressionOff)
+}
+
+func openLocalWith(t *testing.T, wrap func(backend.Backend) backend.Backend, mode Compression) (*Repository, string) {
 	t.Helper()
 	ctx := t.Context()
 	dir := filepath.Join(t.TempDir(), "repo")
@@ -39,7 +44,7 @@ func openLocal(t *testing.T, wrap func(backend.Backend) backend.Backend) (*Repos
 		t.Fatal(err)
 	}
 	_ = r.Close()
-	if r, err = Open(ctx, be, "secret", Options{PackSize: MinPackSize, Compression: CompressionOff}); err != nil {
+	if r, err = Open(ctx, be, "secret", Options{PackSize: MinPackSize, Compression: mode}); err != nil {
 		t.Fatal(err)
 	}
 	return r, dir
@@ -271,6 +276,51 @@ func TestRepackWriterBuildsInPlace(t *testing.T) {
 		t.Errorf("%d packs, want 1", n)
 	}
 	_ = w.Close()
+	_ = r.Close()
+	if left := leftovers(t, dir); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// Compressed data blobs are compressed into a stage buffer and encrypted
+// there in place; they read back, also when a blob is stored twice.
+func TestPacksBuiltInPlaceCompressed(t *testing.T) {
+	ctx := t.Context()
+	r, dir := openLocalWith(t, nil, CompressionMax)
+	saved := map[ID][]byte{}
+	for i := range 300 {
+		data := []byte(strings.Repeat(fmt.Sprintf("line %d of a compressible blob\n", i), 1000+i*37))
+		id, _, err := r.SaveBlob(ctx, DataBlob, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[id] = data
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.buildFiles.Load() != 1 {
+		t.Fatal("packs not built in place: the test tests nothing")
+	}
+	for id, data := range saved {
+		got, err := r.LoadBlob(ctx, DataBlob, id, nil)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("blob %v: %v, or wrong content", id.Str(), err)
+		}
+	}
+	var stored, plain uint64
+	for id, data := range saved {
+		pb := r.Index().Lookup(BlobHandle{ID: id, Type: DataBlob})
+		if len(pb) == 0 || pb[0].UncompressedLength != uint32(len(data)) {
+			t.Fatalf("blob %v not stored compressed: %+v", id.Str(), pb)
+		}
+		stored += uint64(pb[0].Length)
+		plain += uint64(len(data))
+	}
+	if stored*4 > plain {
+		t.Errorf("stored %d bytes for %d of repetitive text", stored, plain)
+	}
+	checkPacks(t, r.Backend())
 	_ = r.Close()
 	if left := leftovers(t, dir); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)

@@ -82,7 +82,10 @@ func (p *packer) store(s blobSlot, blob storedBlob) error {
 		return nil
 	}
 	data := blob.sealed
-	if blob.key != nil {
+	switch {
+	case blob.staged != nil:
+		data = blob.key.SealInPlace(blob.staged)
+	case blob.key != nil:
 		buf := blob.stages.get(blob.length())
 		defer blob.stages.put(buf)
 		data = blob.key.Seal(buf[:0], blob.plain)
@@ -117,6 +120,10 @@ type storedBlob struct {
 	plain  []byte      // or plaintext to encrypt with key
 	key    *crypto.Key // nil with sealed
 	stages *stagePool  // where to encrypt to for a pack built in place
+	// staged, when set, is room for the IV followed by plain in a stage
+	// buffer with room for the MAC: a pack built in place encrypts it
+	// there (crypto.SealInPlace) instead of copying it.
+	staged []byte
 }
 
 func (s storedBlob) length() int {
