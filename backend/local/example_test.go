@@ -53,3 +53,46 @@ func Example() {
 	// 12 -r--------
 	// pack content
 }
+
+// Build a file in place: write its parts in any order, then name it.
+func ExampleBackend_CreateFile() {
+	tmp, err := os.MkdirTemp("", "hbackup-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+
+	ctx := context.Background()
+	be, err := local.New(filepath.Join(tmp, "repo"), local.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = be.Close() }()
+	if err := be.Create(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	f, err := be.CreateFile(ctx, backend.PackFile)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, _ = f.WriteAt([]byte("world"), 6)
+	_, _ = f.WriteAt([]byte("hello "), 0)
+	h := backend.Handle{Type: backend.PackFile, Name: "c0ffee"}
+	if err := f.Commit(ctx, h); err != nil {
+		fmt.Println(err)
+		return
+	}
+	data, err := backend.LoadAll(ctx, be, h)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s\n", data)
+	// Output:
+	// hello world
+}
