@@ -54,6 +54,8 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		return nil, 0, fmt.Errorf("%s changed while it was being backed up", path)
 	}
 
+	a.reading.Add(1)
+	defer a.reading.Add(-1)
 	bufs := a.buffers.get()
 	defer a.buffers.put(bufs)
 
@@ -89,10 +91,32 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 	} else {
 		bufs.chunker.Reset(src, pol)
 	}
+	var saves fileSaves
+	content, size, err := a.chunkFile(ctx, path, bufs, fi.Size(), &saves)
+	// The node is complete, and the buffers are back, only once every
+	// chunk handed to the savers is stored. A failed save (the repository
+	// failing, or cancellation) wins over a read error: the backup must
+	// stop, not skip the file.
+	if serr := saves.wait(); serr != nil && !errors.As(err, new(repositoryError)) {
+		err = serr
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return content, size, nil
+}
+
+// chunkFile reads the chunker's chunks and hashes them, building the
+// content list in order. Chunks handed to the savers are stored in the
+// background, tracked in saves.
+func (a *archiver) chunkFile(ctx context.Context, path string, bufs *fileBuffers, fileSize int64, saves *fileSaves) ([]repo.ID, uint64, error) {
 	content := []repo.ID{}
 	var size uint64
 	for {
 		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		if err := saves.failed(); err != nil {
 			return nil, 0, err
 		}
 		data, err := bufs.chunker.Next(bufs.chunk)
@@ -102,22 +126,55 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		if err != nil {
 			return nil, 0, fmt.Errorf("read %s: %w", path, err)
 		}
-		id, err := a.saveChunk(ctx, data)
+		id := repo.Hash(data)
+		size += uint64(len(data))
+		switch {
+		case a.cheapStore(id):
+			err = a.storeChunk(ctx, id, data)
+		case a.handOver(size, fileSize):
+			err = a.savers.submit(ctx, saves, id, data)
+		default:
+			err = a.savers.store(ctx, id, data)
+		}
 		if err != nil {
 			return nil, 0, err
 		}
 		content = append(content, id)
-		size += uint64(len(data))
 	}
 	return content, size, nil
 }
 
-// saveChunk hashes and stores one chunk of file content.
+// handOver tells whether to hand a chunk to the savers rather than store
+// it on the reader: only while fewer files are being read than stores may
+// run (otherwise every slot has a reader storing its own chunks, and the
+// copy would buy nothing), and not for a file's last chunk as far as
+// lstat knew (the reader would only wait for the savers).
+func (a *archiver) handOver(read uint64, fileSize int64) bool {
+	return int(a.reading.Load()) < a.savers.size() && read < uint64(fileSize)
+}
+
+// saveChunk hashes and stores one chunk of file content on the calling
+// goroutine, in one of the savers' slots unless that is cheap.
 func (a *archiver) saveChunk(ctx context.Context, data []byte) (repo.ID, error) {
 	id := repo.Hash(data)
+	if a.cheapStore(id) {
+		return id, a.storeChunk(ctx, id, data)
+	}
+	return id, a.savers.store(ctx, id, data)
+}
+
+// cheapStore tells whether storing a chunk costs next to nothing: in a
+// dry run, or when the blob is already in the index.
+func (a *archiver) cheapStore(id repo.ID) bool {
+	return a.opts.DryRun || a.repo.Index().Has(repo.BlobHandle{ID: id, Type: repo.DataBlob})
+}
+
+// storeChunk stores one chunk of file content with its ID. It is safe
+// for concurrent use; errors are repositoryErrors.
+func (a *archiver) storeChunk(ctx context.Context, id repo.ID, data []byte) error {
 	known, packed, err := a.saveBlob(ctx, repo.DataBlob, id, data)
 	if err != nil {
-		return repo.ID{}, repositoryError{err}
+		return repositoryError{err}
 	}
 	if !known {
 		a.progress.DataBlobs.Add(1)
@@ -125,7 +182,7 @@ func (a *archiver) saveChunk(ctx context.Context, data []byte) (repo.ID, error) 
 		a.progress.DataAddedPacked.Add(uint64(packed))
 	}
 	a.progress.Bytes.Add(uint64(len(data)))
-	return id, nil
+	return nil
 }
 
 // repositoryError marks a failure to write to the repository. Unlike a

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hbackup/hbackup/repo"
@@ -25,7 +26,9 @@ type archiver struct {
 	cancel   func()          // stops the walk and the readers after a fatal error
 	cwd      string
 	buffers  bufferPool
-	redirect *redirector // nil without Options.Redirects
+	savers   *saverPool   // store the chunks of files being read
+	reading  atomic.Int32 // files being read
+	redirect *redirector  // nil without Options.Redirects
 	// dirSlots bounds the subdirectories walked by goroutines of their
 	// own; when none is free, a directory is walked by its parent's
 	// goroutine. Reading parent trees, lstat and encoding trees is most
