@@ -44,8 +44,11 @@ func limitMemory(pipeline int64) {
 
 // backupPipeline is what a backup keeps live on the Go heap besides the
 // index: a chunk buffer per file reader (MaxSize, and MinSize for small
-// files), the compression scratch of each reader, and the small tree packs
-// and compressors. The data pack buffers are outside the heap.
+// files), the compression scratch of each chunk store running at once
+// (the archiver runs at most max(readers, GOMAXPROCS): its saver pool has
+// GOMAXPROCS slots), and the small tree packs and compressors. Data pack
+// buffers and the savers' chunk copies are outside the heap.
 func backupPipeline(readers int) int64 {
-	return int64(readers)*(chunk.MaxSize+chunk.MinSize+4<<20) + 16<<20
+	stores := max(readers, runtime.GOMAXPROCS(0))
+	return int64(readers)*(chunk.MaxSize+chunk.MinSize) + int64(stores)*4<<20 + 16<<20
 }
