@@ -4,8 +4,9 @@ import "github.com/hbackup/hbackup/crypto"
 
 // scratch is a reusable buffer for compressing one blob.
 type scratch struct {
-	buf   []byte
-	probe []byte
+	buf    []byte
+	sample []byte // the compressibility probe's input
+	probe  []byte // and its output
 }
 
 // Compressibility probe: in auto mode, samples of a data blob are
@@ -25,10 +26,10 @@ func (r *Repository) incompressible(data []byte, sc *scratch) bool {
 		return false
 	}
 	mid := len(data)/2 - probeSample/2
-	sample := make([]byte, 0, 3*probeSample)
-	sample = append(sample, data[:probeSample]...)
+	sample := append(sc.sample[:0], data[:probeSample]...)
 	sample = append(sample, data[mid:mid+probeSample]...)
 	sample = append(sample, data[len(data)-probeSample:]...)
+	sc.sample = sample
 	sc.probe = r.encProbe.EncodeAll(sample, sc.probe[:0])
 	return float64(len(sc.probe)) > probeThreshold*float64(len(sample))
 }
