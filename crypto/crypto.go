@@ -140,6 +140,19 @@ func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 	return ret, nil
 }
 
+// OpenInPlace verifies IV || ciphertext || MAC and decrypts the
+// ciphertext where it lies, so no second buffer is needed: it returns
+// the plaintext as the slice of sealed between IV and MAC. On error
+// sealed is unchanged (the MAC is checked before anything is written).
+func (k *Key) OpenInPlace(sealed []byte) ([]byte, error) {
+	if len(sealed) < Extension {
+		return k.Open(nil, sealed) // reports the short input
+	}
+	// Open appends to dst: an empty slice starting at the ciphertext
+	// makes its output overlap its input exactly, which CTR allows.
+	return k.Open(sealed[ivSize:ivSize], sealed)
+}
+
 // poly1305 computes Poly1305-AES: s = AES-128(K, IV), key = r || s.
 func (k *Key) poly1305(iv, msg []byte) [16]byte {
 	var otk [32]byte

@@ -208,3 +208,32 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// OpenInPlace decrypts within the sealed bytes, and leaves damaged input
+// as it was.
+func TestOpenInPlace(t *testing.T) {
+	k := crypto.NewRandomKey()
+	for _, n := range []int{0, 1, 17, 1 << 20} {
+		plain := testutil.RandomBytes(int64(n), n)
+		sealed := k.Seal(nil, plain)
+		got, err := k.OpenInPlace(sealed)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("%d bytes: %v, or wrong plaintext", n, err)
+		}
+		if n > 0 && &got[0] != &sealed[crypto.IVSize] {
+			t.Fatalf("%d bytes: plaintext not decrypted in place", n)
+		}
+	}
+	sealed := k.Seal(nil, []byte("some plaintext"))
+	sealed[20] ^= 1
+	before := bytes.Clone(sealed)
+	if _, err := k.OpenInPlace(sealed); !errors.Is(err, crypto.ErrUnauthenticated) {
+		t.Fatalf("tampered: %v, want ErrUnauthenticated", err)
+	}
+	if !bytes.Equal(sealed, before) {
+		t.Fatal("tampered input was changed")
+	}
+	if _, err := k.OpenInPlace(make([]byte, crypto.Extension-1)); !errors.Is(err, crypto.ErrUnauthenticated) {
+		t.Fatalf("short input: %v, want ErrUnauthenticated", err)
+	}
+}

@@ -87,39 +87,57 @@ func (d *BlobDecoder) SealedBuffer(n int) []byte {
 
 // Decode decrypts, decompresses and verifies one stored blob.
 func (d *BlobDecoder) Decode(pb PackedBlob, sealed []byte) ([]byte, error) {
-	fail := func(format string, args ...any) ([]byte, error) {
-		return nil, fmt.Errorf("%w: blob %v in pack %v: %s", ErrIntegrity, pb.BlobHandle, pb.PackID, fmt.Sprintf(format, args...))
-	}
-	var plain []byte
 	if pb.UncompressedLength == 0 {
 		out, err := d.r.key.Open(d.plain[:0], sealed)
 		if err != nil {
-			return fail("%v", err)
-		}
-		d.plain, plain = out[:0], out
-	} else {
-		decrypted, err := d.r.key.Open(d.scratch[:0], sealed)
-		if err != nil {
-			return fail("%v", err)
-		}
-		d.scratch = decrypted[:0]
-		if cap(d.plain) < int(pb.UncompressedLength) {
-			d.plain = make([]byte, 0, pb.UncompressedLength)
-		}
-		out, err := d.r.dec.DecodeAll(decrypted, d.plain[:0])
-		if err != nil {
-			return fail("decompress: %v", err)
+			return nil, blobIntegrityError(pb, "%v", err)
 		}
 		d.plain = out[:0]
-		if len(out) != int(pb.UncompressedLength) {
-			return fail("decompressed to %d bytes, index says %d", len(out), pb.UncompressedLength)
-		}
-		plain = out
+		return d.r.verifyBlob(pb, out)
 	}
+	decrypted, err := d.r.key.Open(d.scratch[:0], sealed)
+	if err != nil {
+		return nil, blobIntegrityError(pb, "%v", err)
+	}
+	d.scratch = decrypted[:0]
+	if cap(d.plain) < int(pb.UncompressedLength) {
+		d.plain = make([]byte, 0, pb.UncompressedLength)
+	}
+	out, err := d.r.inflateBlob(pb, decrypted, d.plain[:0])
+	if out != nil {
+		d.plain = out[:0]
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.r.verifyBlob(pb, out)
+}
+
+// inflateBlob decompresses a compressed blob's decrypted bytes into dst
+// and checks the length the index gives. The output is returned even
+// when it has the wrong length, so that callers can keep its buffer.
+func (r *Repository) inflateBlob(pb PackedBlob, decrypted, dst []byte) ([]byte, error) {
+	out, err := r.dec.DecodeAll(decrypted, dst)
+	if err != nil {
+		return nil, blobIntegrityError(pb, "decompress: %v", err)
+	}
+	if len(out) != int(pb.UncompressedLength) {
+		return out, blobIntegrityError(pb, "decompressed to %d bytes, index says %d", len(out), pb.UncompressedLength)
+	}
+	return out, nil
+}
+
+// verifyBlob checks that plain hashes to the blob's ID.
+func (r *Repository) verifyBlob(pb PackedBlob, plain []byte) ([]byte, error) {
 	if Hash(plain) != pb.ID {
-		return fail("content does not match its ID")
+		return nil, blobIntegrityError(pb, "content does not match its ID")
 	}
 	return plain, nil
+}
+
+// blobIntegrityError names the damaged blob and its pack.
+func blobIntegrityError(pb PackedBlob, format string, args ...any) error {
+	return fmt.Errorf("%w: blob %v in pack %v: %s", ErrIntegrity, pb.BlobHandle, pb.PackID, fmt.Sprintf(format, args...))
 }
 
 // StreamPack reads the given blobs of one pack in a single request, in

@@ -1,15 +1,19 @@
 package checker
 
 import (
-	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/internal/hugemem"
 	"github.com/hbackup/hbackup/repo"
 	"golang.org/x/sync/errgroup"
 )
@@ -26,22 +30,20 @@ func (c *Checker) ReadPacks(ctx context.Context, packs map[repo.ID]int64, report
 		return errors.New("checker: ReadPacks before LoadIndex")
 	}
 	report = serial(report)
-	blobs := make(map[repo.ID][]repo.PackedBlob, len(packs))
-	c.r.Index().Each(func(pb repo.PackedBlob) {
-		if _, ok := packs[pb.PackID]; ok {
-			blobs[pb.PackID] = append(blobs[pb.PackID], pb)
-		}
-	})
-	ids := make([]repo.ID, 0, len(packs))
-	for id := range packs {
-		ids = append(ids, id)
+	blobs := blobsByPack(c.r.Index(), packs)
+	ids := largestFirst(packs)
+	sealedSize, plainSize := c.bufferSizes(packs, blobs)
+	readers := make(chan *packReader, c.connections())
+	for range cap(readers) {
+		readers <- &packReader{c: c, hash: sha256.New(), sealedSize: sealedSize, plainSize: plainSize}
 	}
-	sortIDs(ids)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.connections())
+	g.SetLimit(cap(readers))
 	for _, id := range ids {
 		g.Go(func() error {
-			errs := c.checkPack(gctx, id, blobs[id])
+			pr := <-readers // one is free: no more goroutines than readers
+			defer func() { readers <- pr }()
+			errs := pr.checkPack(gctx, id, blobs[id])
 			if err := gctx.Err(); err != nil {
 				return err
 			}
@@ -51,12 +53,72 @@ func (c *Checker) ReadPacks(ctx context.Context, packs map[repo.ID]int64, report
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	for range cap(readers) {
+		(<-readers).free()
+	}
+	return err
+}
+
+// blobsByPack returns the index entries of each of the packs, in one
+// array sized by counting first: growing a slice per pack made garbage
+// several times the size of the index.
+func blobsByPack(idx *repo.MasterIndex, packs map[repo.ID]int64) map[repo.ID][]repo.PackedBlob {
+	counts := make(map[repo.ID]int, len(packs))
+	total := 0
+	idx.Each(func(pb repo.PackedBlob) {
+		if _, ok := packs[pb.PackID]; ok {
+			counts[pb.PackID]++
+			total++
+		}
+	})
+	all := make([]repo.PackedBlob, 0, total)
+	blobs := make(map[repo.ID][]repo.PackedBlob, len(counts))
+	for id, n := range counts {
+		blobs[id] = all[len(all) : len(all) : len(all)+n]
+		all = all[:len(all)+n]
+	}
+	idx.Each(func(pb repo.PackedBlob) {
+		if l, ok := blobs[pb.PackID]; ok {
+			blobs[pb.PackID] = append(l, pb)
+		}
+	})
+	return blobs
+}
+
+// largestFirst returns the packs' IDs, largest pack first (then by ID):
+// small packs last keep the workers busy until about the same time.
+func largestFirst(packs map[repo.ID]int64) []repo.ID {
+	ids := slices.Collect(maps.Keys(packs))
+	slices.SortFunc(ids, func(a, b repo.ID) int {
+		return cmp.Or(cmp.Compare(packs[b], packs[a]), bytes.Compare(a[:], b[:]))
+	})
+	return ids
+}
+
+// packReader is what one ReadPacks worker keeps from pack to pack, so
+// that reading a pack allocates no fresh memory: the buffer the pack is
+// read into, the buffer blobs are decompressed into, and the pack hash.
+type packReader struct {
+	c      *Checker
+	stream packStream
+	plain  []byte // from hugemem
+	hash   hash.Hash
+
+	sealedSize, plainSize int // the buffer sizes to start with
+}
+
+// free gives the buffers back.
+func (p *packReader) free() {
+	p.stream.free()
+	hugemem.Free(p.plain)
+	p.plain = nil
 }
 
 // checkPack reads one pack from start to end, hashing it and decoding
 // each indexed blob on the way, then compares its header with the index.
-func (c *Checker) checkPack(ctx context.Context, id repo.ID, blobs []repo.PackedBlob) []error {
+func (p *packReader) checkPack(ctx context.Context, id repo.ID, blobs []repo.PackedBlob) []error {
+	c := p.c
 	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
 	size, ok := c.backendSizes[id]
 	if !ok {
@@ -69,22 +131,22 @@ func (c *Checker) checkPack(ctx context.Context, id repo.ID, blobs []repo.Packed
 		}
 		size = fi.Size
 	}
-	slices.SortFunc(blobs, func(a, b repo.PackedBlob) int { return int(a.Offset) - int(b.Offset) })
+	slices.SortFunc(blobs, func(a, b repo.PackedBlob) int { return cmp.Compare(a.Offset, b.Offset) })
 
 	var blobErrs []error
 	var sum repo.ID
 	err := c.r.Backend().Load(ctx, h, 0, 0, func(rd io.Reader) error {
 		blobErrs = nil // Load may call again on retry
-		hash := sha256.New()
-		br := bufio.NewReaderSize(io.TeeReader(rd, hash), 256<<10)
+		p.hash.Reset()
+		p.stream.reset(rd, p.hash, p.sealedSize)
 		var err error
-		if blobErrs, err = c.readBlobs(br, size, blobs); err != nil {
+		if blobErrs, err = p.readBlobs(size, blobs); err != nil {
 			return err
 		}
-		if _, err := io.Copy(io.Discard, br); err != nil {
+		if err := p.stream.drain(); err != nil {
 			return err
 		}
-		hash.Sum(sum[:0])
+		p.hash.Sum(sum[:0])
 		return nil
 	})
 	if err != nil {
@@ -105,14 +167,12 @@ func (c *Checker) checkPack(ctx context.Context, id repo.ID, blobs []repo.Packed
 	return append(errs, c.compareHeader(ctx, id, size, blobs)...)
 }
 
-// readBlobs decodes each blob from br, which is positioned at the start
-// of a pack of the given size. Damaged blobs are returned as problems; the
-// error is a failed read.
-func (c *Checker) readBlobs(br *bufio.Reader, size int64, blobs []repo.PackedBlob) ([]error, error) {
+// readBlobs decodes each blob from the pack stream, which is at the
+// start of a pack of the given size. Damaged blobs are returned as
+// problems; the error is a failed read.
+func (p *packReader) readBlobs(size int64, blobs []repo.PackedBlob) ([]error, error) {
 	var problems []error
 	var pos int64
-	dec := c.r.NewBlobDecoder()
-	defer dec.Release()
 	for i, b := range blobs {
 		off, end := int64(b.Offset), int64(b.Offset)+int64(b.Length)
 		if end > size {
@@ -125,19 +185,58 @@ func (c *Checker) readBlobs(br *bufio.Reader, size int64, blobs []repo.PackedBlo
 			problems = append(problems, fmt.Errorf("%w: blob %v at offset %d overlaps the previous blob", ErrPackHeader, b.BlobHandle, off))
 			continue
 		}
-		if _, err := br.Discard(int(off - pos)); err != nil {
+		if err := p.stream.skip(off - pos); err != nil {
 			return nil, err
 		}
-		sealed := dec.SealedBuffer(int(b.Length))
-		if _, err := io.ReadFull(br, sealed); err != nil {
+		sealed, err := p.stream.take(int(b.Length))
+		if err != nil {
 			return nil, err
 		}
 		pos = end
-		if _, err := dec.Decode(b, sealed); err != nil {
+		// The pack hash has seen the bytes: they may be decrypted in place.
+		if _, err := p.c.r.DecodeBlobInPlace(b, sealed, p.plainFor(b)); err != nil {
 			problems = append(problems, err) // names the blob and the pack
 		}
 	}
 	return problems, nil
+}
+
+// plainFor returns the buffer to decompress b into, grown to hold it.
+func (p *packReader) plainFor(b repo.PackedBlob) []byte {
+	if n := int(b.UncompressedLength); cap(p.plain) < n {
+		hugemem.Free(p.plain)
+		p.plain = hugemem.Alloc(roundBuffer(max(n, p.plainSize)))
+	}
+	return p.plain[:0]
+}
+
+// maxStartBuffer bounds the buffer sizes taken from the index, which may
+// be damaged; a larger blob still gets a buffer when it is read.
+const maxStartBuffer = 64 << 20
+
+// bufferSizes returns the largest stored and uncompressed blob lengths
+// among the blobs that lie within their pack, for the readers' buffers:
+// grown blob by blob instead, each smaller size would be fresh memory
+// paid for in vain.
+func (c *Checker) bufferSizes(packs map[repo.ID]int64, blobs map[repo.ID][]repo.PackedBlob) (sealed, plain int) {
+	for id, l := range blobs {
+		size := packs[id]
+		if s, ok := c.backendSizes[id]; ok {
+			size = min(size, s)
+		}
+		for _, b := range l {
+			if int64(b.Offset)+int64(b.Length) <= size {
+				sealed = max(sealed, int(b.Length))
+				plain = max(plain, int(b.UncompressedLength))
+			}
+		}
+	}
+	return min(sealed, maxStartBuffer), min(plain, maxStartBuffer)
+}
+
+// roundBuffer rounds a buffer size up to whole huge pages.
+func roundBuffer(n int) int {
+	return (n + streamRound - 1) / streamRound * streamRound
 }
 
 // compareHeader reads the pack header and requires each entry to equal an
@@ -151,22 +250,38 @@ func (c *Checker) compareHeader(ctx context.Context, id repo.ID, size int64, ind
 		}
 		return []error{fmt.Errorf("%w: %v", ErrPackHeader, err)}
 	}
+	// Sorting and binary search: maps cost more than the check. Sorted
+	// by every field, indexed keeps its offset order.
+	slices.SortFunc(indexed, comparePacked)
+	slices.SortFunc(hdr, comparePacked)
 	var errs []error
-	inIndex := make(map[repo.PackedBlob]bool, len(indexed))
-	for _, pb := range indexed {
-		inIndex[pb] = true
-	}
-	inHeader := make(map[repo.PackedBlob]bool, len(hdr))
 	for _, pb := range hdr {
-		inHeader[pb] = true
-		if !inIndex[pb] {
+		if !containsPacked(indexed, pb) {
 			errs = append(errs, fmt.Errorf("%w: blob %v is not contained in index or position is incorrect", ErrPackHeader, pb.ID))
 		}
 	}
 	for _, pb := range indexed {
-		if !inHeader[pb] {
+		if !containsPacked(hdr, pb) {
 			errs = append(errs, fmt.Errorf("%w: index entry for blob %v (offset %d, length %d) is not in the pack header", ErrPackHeader, pb.BlobHandle, pb.Offset, pb.Length))
 		}
 	}
 	return errs
+}
+
+// comparePacked orders index entries by every field, offset first.
+func comparePacked(a, b repo.PackedBlob) int {
+	return cmp.Or(
+		cmp.Compare(a.Offset, b.Offset),
+		cmp.Compare(a.Length, b.Length),
+		cmp.Compare(a.UncompressedLength, b.UncompressedLength),
+		cmp.Compare(a.Type, b.Type),
+		bytes.Compare(a.ID[:], b.ID[:]),
+		bytes.Compare(a.PackID[:], b.PackID[:]),
+	)
+}
+
+// containsPacked reports whether sorted, ordered by comparePacked, holds pb.
+func containsPacked(sorted []repo.PackedBlob, pb repo.PackedBlob) bool {
+	_, ok := slices.BinarySearchFunc(sorted, pb, comparePacked)
+	return ok
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hbackup/hbackup/backend/mem"
 	"github.com/hbackup/hbackup/chunk"
 	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/internal/testutil"
 	"github.com/hbackup/hbackup/repo"
 )
 
@@ -304,7 +305,7 @@ func wantContent(t *testing.T, a *archiver, path string) []repo.ID {
 func TestSaveFileKeepsChunkOrder(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	part := randomBytes(3, 16<<20) // ~16 chunks (the polynomial is random)
+	part := testutil.RandomBytes(3, 16<<20) // ~16 chunks (the polynomial is random)
 	// The second copy repeats the first one's chunks (after the first
 	// cut, which depends on where the data starts).
 	if err := os.WriteFile(path, bytes.Repeat(part, 2), 0o644); err != nil {
@@ -370,7 +371,7 @@ func TestSaveFileKeepsChunkOrder(t *testing.T) {
 func TestSaveFileStopsAtRepositoryError(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	data := randomBytes(5, 20<<20)
+	data := testutil.RandomBytes(5, 20<<20)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -414,14 +415,4 @@ func TestHandOverOnlyToIdleSlots(t *testing.T) {
 	if a.handOver(1<<20, 10<<20) {
 		t.Fatal("as many files read as slots: the chunk is handed over")
 	}
-}
-
-// randomBytes returns n pseudo-random bytes, the same for the same seed.
-func randomBytes(seed uint64, n int) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed+1))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return b
 }
