@@ -39,30 +39,33 @@ func compressBound(n int) int { return n + n/128 + 1024 }
 
 // plaintext returns what is to be sealed for a blob: data compressed
 // (when the repository and mode say so) or data itself, and the
-// uncompressed length to record (0 when stored uncompressed). Compressed
-// data goes into stage after room for the IV when stage is not nil (see
-// SaveBlobID), else into sc.
-func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stage []byte) ([]byte, uint32) {
+// uncompressed length to record (0 when stored uncompressed). With
+// stages, compressed data goes into a stage buffer after room for the IV
+// (see SaveBlobID), which is returned for the caller to put back; the
+// buffer is only taken once the blob is known to be compressed. Without,
+// it goes into sc.
+func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stages *stagePool) (plain []byte, ulen uint32, stage []byte) {
 	if r.cfg.Version < 2 || len(data) == 0 {
-		return data, 0
+		return data, 0, nil
 	}
 	switch {
 	case t == TreeBlob:
 	case r.opts.Compression == CompressionOff:
-		return data, 0
+		return data, 0, nil
 	case r.opts.Compression == CompressionAuto && r.incompressible(data, sc):
-		return data, 0
+		return data, 0, nil
 	}
 	enc := r.encMeta
 	if t == DataBlob {
 		enc = r.enc
 	}
-	if stage != nil {
-		return enc.EncodeAll(data, stage[crypto.IVSize:crypto.IVSize]), uint32(len(data))
+	if stages != nil {
+		stage = stages.get(compressBound(len(data)) + crypto.Extension)
+		return enc.EncodeAll(data, stage[crypto.IVSize:crypto.IVSize]), uint32(len(data)), stage
 	}
 	if cap(sc.buf) < compressBound(len(data)) {
 		sc.buf = make([]byte, 0, compressBound(len(data)))
 	}
 	sc.buf = enc.EncodeAll(data, sc.buf[:0])
-	return sc.buf, uint32(len(data))
+	return sc.buf, uint32(len(data)), nil
 }

@@ -113,6 +113,20 @@ func (d *BlobDecoder) Decode(pb PackedBlob, sealed []byte) ([]byte, error) {
 	return d.r.verifyBlob(pb, out)
 }
 
+// decodeInPlace is Decode for stored bytes the caller no longer needs:
+// they are decrypted in place (see DecodeBlobInPlace), so the scratch
+// buffer stays unused and an uncompressed blob needs no plain buffer.
+func (d *BlobDecoder) decodeInPlace(pb PackedBlob, sealed []byte) ([]byte, error) {
+	if pb.UncompressedLength != 0 && cap(d.plain) < int(pb.UncompressedLength) {
+		d.plain = make([]byte, 0, pb.UncompressedLength)
+	}
+	out, err := d.r.DecodeBlobInPlace(pb, sealed, d.plain)
+	if pb.UncompressedLength != 0 && out != nil {
+		d.plain = out[:0]
+	}
+	return out, err
+}
+
 // inflateBlob decompresses a compressed blob's decrypted bytes into dst
 // and checks the length the index gives. The output is returned even
 // when it has the wrong length, so that callers can keep its buffer.
@@ -145,7 +159,10 @@ func blobIntegrityError(pb PackedBlob, format string, args ...any) error {
 // decoding it gave. An error returned by fn stops the stream. The
 // plaintext slice is only valid during the call.
 func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBlob, fn func(pb PackedBlob, plain []byte, err error) error) error {
-	return r.StreamPackSealed(ctx, packID, blobs, func(pb PackedBlob, _, plain []byte, err error) error {
+	// The caller never sees the stored bytes, so each blob is decrypted
+	// where it was read: a stream then holds two blob-sized buffers, not
+	// three (copy's peak memory was mostly these).
+	return r.streamPack(ctx, packID, blobs, true, func(pb PackedBlob, _, plain []byte, err error) error {
 		return fn(pb, plain, err)
 	})
 }
@@ -155,6 +172,12 @@ func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBl
 // copied into another pack as it is (see SaveSealedBlob). Both slices are
 // only valid during the call.
 func (r *Repository) StreamPackSealed(ctx context.Context, packID ID, blobs []PackedBlob, fn func(pb PackedBlob, sealed, plain []byte, err error) error) error {
+	return r.streamPack(ctx, packID, blobs, false, fn)
+}
+
+// streamPack implements StreamPack and StreamPackSealed. With inPlace,
+// blobs are decrypted where they were read and fn gets no sealed bytes.
+func (r *Repository) streamPack(ctx context.Context, packID ID, blobs []PackedBlob, inPlace bool, fn func(pb PackedBlob, sealed, plain []byte, err error) error) error {
 	if len(blobs) == 0 {
 		return nil
 	}
@@ -183,7 +206,14 @@ func (r *Repository) StreamPackSealed(ctx context.Context, packID ID, blobs []Pa
 				return fmt.Errorf("read pack %v: %w", packID, err)
 			}
 			pos = uint64(b.Offset) + uint64(b.Length)
-			plain, err := dec.Decode(b, sealed)
+			var plain []byte
+			var err error
+			if inPlace {
+				plain, err = dec.decodeInPlace(b, sealed)
+				sealed = nil
+			} else {
+				plain, err = dec.Decode(b, sealed)
+			}
 			if ferr := fn(b, sealed, plain, err); ferr != nil {
 				return ferr
 			}

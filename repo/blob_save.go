@@ -49,15 +49,17 @@ func (r *Repository) SaveBlobID(ctx context.Context, t BlobType, id ID, data []b
 		sc = &scratch{}
 	}
 	defer r.scratchPool.Put(sc)
-	var stage []byte
+	var stages *stagePool
 	if t == DataBlob && r.buildFiles.Load() == 1 {
 		// A data blob goes into a pack built in place: compress it
 		// straight into a stage buffer and encrypt it there (see
 		// storedBlob.staged), so no scratch buffer of its size is needed.
-		stage = r.stages.get(compressBound(len(data)) + crypto.Extension)
+		stages = r.stages
+	}
+	plain, ulen, stage := r.plaintext(t, data, sc, stages)
+	if stage != nil {
 		defer r.stages.put(stage)
 	}
-	plain, ulen := r.plaintext(t, data, sc, stage)
 	blob := storedBlob{plain: plain, key: r.key, stages: r.stages}
 	if ulen != 0 && stage != nil && len(plain) > 0 && &plain[0] == &stage[crypto.IVSize] {
 		blob.staged = stage[:crypto.IVSize+len(plain)]
