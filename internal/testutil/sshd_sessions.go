@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // KillSessions kills (SIGKILL) every process sshd started to serve a
@@ -70,4 +71,47 @@ func descendants(pid int) ([]int, error) {
 		queue = append(queue, children[p]...)
 	}
 	return out, nil
+}
+
+// clockTicks is the unit of the CPU times in /proc/PID/stat: USER_HZ,
+// 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// SessionsCPU returns the CPU time (user + system) of the sessions sshd
+// served and has reaped so far, from /proc (Linux): the difference
+// between two calls, with no session running, is what the server spent
+// on the sessions between them. A session's processes are reaped shortly
+// after its client disconnects, so it waits (up to a second) until no
+// session process is left.
+func (s *SSHD) SessionsCPU() (time.Duration, error) {
+	pid := s.cmd.Process.Pid
+	for deadline := time.Now().Add(time.Second); ; {
+		pids, err := descendants(pid)
+		if err != nil {
+			return 0, fmt.Errorf("find sshd sessions: %w", err)
+		}
+		if len(pids) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("sshd CPU time: %w", err)
+	}
+	// After the command name: state is field 3 of stat(5), cutime and
+	// cstime (the reaped children's) fields 16 and 17.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 15 {
+		return 0, fmt.Errorf("sshd CPU time: short /proc stat %q", stat)
+	}
+	var ticks int64
+	for _, f := range fields[13:15] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("sshd CPU time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }

@@ -68,6 +68,27 @@ func TestSSHDLoginAndSFTPSubsystem(t *testing.T) {
 	dialSSHD(t, s, s.User)
 }
 
+// TestSSHDSessionsCPU: the CPU a session spends on the server shows in
+// SessionsCPU once the client has gone.
+func TestSSHDSessionsCPU(t *testing.T) {
+	s := StartSSHD(t, SSHDOptions{})
+	before, err := s.SessionsCPU()
+	sshdMust(t, err)
+	c := dialSSHD(t, s, s.User)
+	sess, err := c.NewSession()
+	sshdMust(t, err)
+	// About half a CPU-second of hashing, in a child of the session.
+	if out, err := sess.CombinedOutput("head -c 400000000 /dev/zero | sha256sum"); err != nil {
+		t.Fatalf("remote command: %v\n%s", err, out)
+	}
+	sshdMust(t, c.Close())
+	after, err := s.SessionsCPU()
+	sshdMust(t, err)
+	if spent := after - before; spent < 100*time.Millisecond {
+		t.Fatalf("SessionsCPU grew by %v over a session that hashed 400 MB", spent)
+	}
+}
+
 func TestSSHDSystemClient(t *testing.T) {
 	s := StartSSHD(t, SSHDOptions{})
 	bin := RequireBinary(t, "ssh")

@@ -2,14 +2,16 @@ package main
 
 // sample is one timed process.
 type sample struct {
-	Run      int            `json:"run"`
-	First    bool           `json:"first"` // ran first within its run
-	Seconds  float64        `json:"seconds"`
-	CPU      float64        `json:"cpu_seconds"` // user + system: steadier than wall time on a busy machine
-	MaxRSS   int64          `json:"max_rss_bytes"`
-	Bytes    int64          `json:"bytes,omitempty"` // what MB/s divides: source data, or the repository for check
-	RepoSize int64          `json:"repo_bytes,omitempty"`
-	Summary  *backupSummary `json:"backup_summary,omitempty"`
+	Run      int     `json:"run"`
+	First    bool    `json:"first"` // ran first within its run
+	Seconds  float64 `json:"seconds"`
+	CPU      float64 `json:"cpu_seconds"` // user + system: steadier than wall time on a busy machine
+	MaxRSS   int64   `json:"max_rss_bytes"`
+	Bytes    int64   `json:"bytes,omitempty"` // what MB/s divides: source data, or the repository for check
+	RepoSize int64   `json:"repo_bytes,omitempty"`
+	// ServerCPU is what the server spent on the run (backup-sftp: sshd).
+	ServerCPU float64        `json:"server_cpu_seconds,omitempty"`
+	Summary   *backupSummary `json:"backup_summary,omitempty"`
 }
 
 // toolResult aggregates one tool's samples in one scenario.

@@ -75,7 +75,15 @@ func (sc *sftpScenario) run(ctx context.Context, t *tool, r int) (sample, error)
 	if _, err := rt.exec(ctx, "-r", url, "--cache-dir", b.freshCache(t), "init"); err != nil {
 		return sample{}, err
 	}
+	serverBefore, err := sc.server.SessionsCPU()
+	if err != nil {
+		return sample{}, err
+	}
 	res, err := b.timed(ctx, rt, b.backupArgs(t, url, "auto", sc.dataDir)...)
+	if err != nil {
+		return sample{}, err
+	}
+	serverAfter, err := sc.server.SessionsCPU()
 	if err != nil {
 		return sample{}, err
 	}
@@ -84,7 +92,7 @@ func (sc *sftpScenario) run(ctx context.Context, t *tool, r int) (sample, error)
 		return sample{}, err
 	}
 	s := sample{Seconds: res.wall.Seconds(), CPU: res.cpu.Seconds(), MaxRSS: res.maxRSS, Bytes: sc.data.Bytes, RepoSize: size,
-		Summary: parseSummary(res.stdout)}
+		ServerCPU: (serverAfter - serverBefore).Seconds(), Summary: parseSummary(res.stdout)}
 	if t == b.hbackup && r == 0 {
 		if err := b.guardRepoVia(ctx, sc.remote[b.restic], url, "backup-sftp"); err != nil {
 			return s, err
@@ -101,8 +109,27 @@ func (sc *sftpScenario) finish(_ context.Context, res *scenarioResult) error {
 		fmt.Sprintf("both tools to sshd on %s as %s, 5 connections each (both defaults); restic through the system ssh "+
 			"(-o sftp.command=\"ssh -F HOME/.ssh/config HOST -s sftp\"), hbackup through its native client reading HOME/.ssh",
 			sc.server.Addr(), sc.server.User),
-		"CPU s is the client side only: restic's includes its ssh child, neither includes sshd")
+		"CPU s is the client side only: restic's includes its ssh child, neither includes sshd",
+		serverCPUNote(res))
 	return nil
+}
+
+// serverCPUNote reports what sshd spent serving each tool (medians), and
+// the client and server together: on two cores, a wall time cannot be
+// below half of that sum.
+func serverCPUNote(res *scenarioResult) string {
+	med := func(tr *toolResult) (server, total float64) {
+		var srv, tot []float64
+		for _, s := range tr.Samples {
+			srv = append(srv, s.ServerCPU)
+			tot = append(tot, s.CPU+s.ServerCPU)
+		}
+		return median(srv), median(tot)
+	}
+	rs, rt := med(res.Restic)
+	hs, ht := med(res.Hbackup)
+	return fmt.Sprintf("sshd CPU s r/h (its session processes, measured from its reaped children): %.2f/%.2f; "+
+		"client + sshd CPU s r/h: %.2f/%.2f", rs, hs, rt, ht)
 }
 
 // cleanup stops sshd; the scratch directory holding its files goes later.
