@@ -48,6 +48,11 @@ type Options struct {
 	// from then on, typically a backend/cache.Backend keeping metadata on
 	// local disk. If that backend is a PackCache, tree packs go through it.
 	Cache func(repoID string, be backend.Backend) backend.Backend
+	// SpoolSize bounds the bytes of data packs that may wait on local
+	// disk for upload when the backend Cache returns is a Spooler (see
+	// spool.go): 0 means DefaultSpoolSize, a negative size no spool.
+	// Only packs held in memory (remote backends) are ever spooled.
+	SpoolSize int64
 }
 
 // PackCache is implemented by a caching backend (backend/cache.Backend)
@@ -106,6 +111,14 @@ type Repository struct {
 	uploads     sync.WaitGroup // pack uploads in flight
 	uploadErrMu sync.Mutex
 	uploadErr   error // first failed upload; the repository stops writing
+
+	// The upload spool (spool.go), when spoolDir is set: turns bound
+	// the data pack uploads at once, spoolUsed counts spooled bytes.
+	spoolDir  string
+	spoolSize int64
+	spoolUsed atomic.Int64
+	spoolWarn sync.Once
+	turns     chan struct{}
 
 	scratchPool sync.Pool // *scratch, per concurrent SaveBlob
 	decoders    sync.Pool // *BlobDecoder, per concurrent pack reader
@@ -256,6 +269,13 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		// The bound on data pack buffers (see tryPackBuffer): two open
 		// packers and one per upload that makes uploading faster.
 		freePacks: make(chan []byte, 2+uploadBuffers(be.Properties())),
+		turns:     make(chan struct{}, uploadBuffers(be.Properties())),
+	}
+	if sp, ok := be.(Spooler); ok && opts.SpoolSize >= 0 {
+		r.spoolDir, r.spoolSize = sp.SpoolDir(), opts.SpoolSize
+		if r.spoolSize == 0 {
+			r.spoolSize = DefaultSpoolSize
+		}
 	}
 	// Pack buffers live outside the Go heap: give the idle ones back if
 	// the repository is dropped without Close.

@@ -23,6 +23,27 @@ func (r *Repository) startUpload(ctx context.Context, p *packer) error {
 	if err := r.uploadError(); err != nil {
 		return err
 	}
+	if r.spoolDir != "" && p.file == nil && !p.tree && cap(p.buf) == r.opts.PackSize {
+		if r.spoolPack(ctx, p) {
+			return nil
+		}
+		// The spool is full: wait for a turn with the pack in memory.
+		select {
+		case r.turns <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.uploads.Add(1)
+		go func() {
+			defer r.uploads.Done()
+			err := r.uploadPack(ctx, p)
+			<-r.turns
+			if err != nil {
+				r.setUploadError(err)
+			}
+		}()
+		return nil
+	}
 	select {
 	case r.uploadSlots <- struct{}{}:
 	case <-ctx.Done():
@@ -65,10 +86,7 @@ func (r *Repository) Wait() error {
 // uploadPack finishes a pack (header, length), stores it, and records its
 // blobs in the index. The caller holds an upload slot.
 func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
-	hdr := make([]byte, 0, p.hdr)
-	for _, b := range p.blobs {
-		hdr = pack.AppendEntry(hdr, b)
-	}
+	hdr := packHeader(p)
 	var packID ID
 	var err error
 	if p.file != nil {
@@ -79,9 +97,23 @@ func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	if err != nil {
 		return err
 	}
+	return r.recordPack(ctx, packID, p.blobs)
+}
 
-	blobs := make([]PackedBlob, len(p.blobs))
-	for i, b := range p.blobs {
+// packHeader is the plaintext header of a closed pack.
+func packHeader(p *packer) []byte {
+	hdr := make([]byte, 0, p.hdr)
+	for _, b := range p.blobs {
+		hdr = pack.AppendEntry(hdr, b)
+	}
+	return hdr
+}
+
+// recordPack adds an uploaded pack's blobs to the index, and writes an
+// index file when enough packs wait for one.
+func (r *Repository) recordPack(ctx context.Context, packID ID, entries []pack.Blob) error {
+	blobs := make([]PackedBlob, len(entries))
+	for i, b := range entries {
 		t := DataBlob
 		if b.Tree {
 			t = TreeBlob
@@ -102,21 +134,40 @@ func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	return nil
 }
 
+// sealedPackTailSize is the size of a pack's sealed header and length
+// field for a plaintext header of n bytes.
+func sealedPackTailSize(n int) int { return n + crypto.Extension + pack.HeaderLengthSize }
+
+// sealPack appends the sealed header and its length to a memory pack's
+// blobs (reserve kept room for them) and returns the whole pack. The
+// packer's own slice is left as it was, so sealing again is harmless.
+func (r *Repository) sealPack(buf, hdr []byte) []byte {
+	data := r.key.Seal(buf, hdr)
+	return binary.LittleEndian.AppendUint32(data, uint32(len(hdr)+crypto.Extension))
+}
+
+// savePack stores a finished pack under its ID.
+func (r *Repository) savePack(ctx context.Context, packID ID, rd backend.RewindReader) error {
+	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
+	if err := r.be.Save(ctx, h, rd); err != nil {
+		return fmt.Errorf("save pack %v: %w", h, err)
+	}
+	return nil
+}
+
 // saveMemoryPack seals the header into the pack's buffer and saves it.
 func (r *Repository) saveMemoryPack(ctx context.Context, p *packer, hdr []byte) (ID, error) {
 	if !p.tree {
 		// Also after a failed upload: a saver may be waiting for it.
 		defer r.releasePackBuffer(p.buf)
 	}
-	data := r.key.Seal(p.buf, hdr) // fits: reserve kept room for the header
-	data = binary.LittleEndian.AppendUint32(data, uint32(len(hdr)+crypto.Extension))
+	data := r.sealPack(p.buf, hdr)
 	packID := Hash(data)
-
-	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
-	if err := r.be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
-		return ID{}, fmt.Errorf("save pack %v: %w", h, err)
+	if err := r.savePack(ctx, packID, backend.NewByteReader(data)); err != nil {
+		return ID{}, err
 	}
 	if pc, ok := r.gate.Backend.(PackCache); ok && len(p.blobs) > 0 && p.blobs[0].Tree {
+		h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
 		pc.AddCached(ctx, h, data) // writes a copy before returning
 	}
 	return packID, nil
@@ -134,8 +185,7 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 	if p.err != nil {
 		return ID{}, fmt.Errorf("write pack: %w", p.err)
 	}
-	tail := r.key.Seal(make([]byte, 0, len(hdr)+crypto.Extension+pack.HeaderLengthSize), hdr)
-	tail = binary.LittleEndian.AppendUint32(tail, uint32(len(hdr)+crypto.Extension))
+	tail := r.sealPack(make([]byte, 0, sealedPackTailSize(len(hdr))), hdr)
 	if _, err := p.file.WriteAt(tail, int64(p.length)); err != nil {
 		return ID{}, fmt.Errorf("write pack header: %w", err)
 	}

@@ -133,6 +133,10 @@ func createBase(base string) error {
 // Dir returns the directory of this repository's cache.
 func (b *Backend) Dir() string { return b.dir }
 
+// SpoolDir implements repo.Spooler: packs waiting for upload are
+// written to unnamed files in the cache directory.
+func (b *Backend) SpoolDir() string { return b.dir }
+
 // Location implements backend.Backend.
 func (b *Backend) Location() string { return b.be.Location() }
 
