@@ -43,15 +43,7 @@ const DefaultSpoolSize = 512 << 20
 func (r *Repository) spoolPack(ctx context.Context, p *packer) bool {
 	select {
 	case r.turns <- struct{}{}:
-		r.uploads.Add(1)
-		go func() {
-			defer r.uploads.Done()
-			err := r.uploadPack(ctx, p)
-			<-r.turns
-			if err != nil {
-				r.setUploadError(err)
-			}
-		}()
+		r.uploadInTurn(ctx, p)
 		return true
 	default:
 	}
@@ -96,6 +88,20 @@ func (r *Repository) spoolPack(ctx context.Context, p *packer) bool {
 		}
 	}()
 	return true
+}
+
+// uploadInTurn uploads p from memory in the background; the caller has
+// taken a turn, which the upload gives back.
+func (r *Repository) uploadInTurn(ctx context.Context, p *packer) {
+	r.uploads.Add(1)
+	go func() {
+		defer r.uploads.Done()
+		err := r.uploadPack(ctx, p)
+		<-r.turns
+		if err != nil {
+			r.setUploadError(err)
+		}
+	}()
 }
 
 // writeSpoolFile writes data to a new file in dir that has no name: it

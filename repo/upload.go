@@ -33,15 +33,7 @@ func (r *Repository) startUpload(ctx context.Context, p *packer) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		r.uploads.Add(1)
-		go func() {
-			defer r.uploads.Done()
-			err := r.uploadPack(ctx, p)
-			<-r.turns
-			if err != nil {
-				r.setUploadError(err)
-			}
-		}()
+		r.uploadInTurn(ctx, p)
 		return nil
 	}
 	select {
@@ -84,7 +76,7 @@ func (r *Repository) Wait() error {
 }
 
 // uploadPack finishes a pack (header, length), stores it, and records its
-// blobs in the index. The caller holds an upload slot.
+// blobs in the index. The caller holds an upload slot or turn.
 func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	hdr := packHeader(p)
 	var packID ID
