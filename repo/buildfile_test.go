@@ -107,12 +107,7 @@ func TestPacksBuiltInPlace(t *testing.T) {
 	if r.packBuffers.Load() != 0 {
 		t.Errorf("%d memory pack buffers made, want none", r.packBuffers.Load())
 	}
-	for id, data := range saved {
-		got, err := r.LoadBlob(ctx, DataBlob, id, nil)
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("blob %v: %v, or wrong content", id.Str(), err)
-		}
-	}
+	requireBlobs(t, r, saved)
 	// 240 blobs of 200 KiB in 4 MiB packs: 12 or more.
 	if n := checkPacks(t, r.Backend()); n < 12 {
 		t.Errorf("%d packs, want at least 12", n)
@@ -302,12 +297,7 @@ func TestPacksBuiltInPlaceCompressed(t *testing.T) {
 	if r.buildFiles.Load() != 1 {
 		t.Fatal("packs not built in place: the test tests nothing")
 	}
-	for id, data := range saved {
-		got, err := r.LoadBlob(ctx, DataBlob, id, nil)
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("blob %v: %v, or wrong content", id.Str(), err)
-		}
-	}
+	requireBlobs(t, r, saved)
 	var stored, plain uint64
 	for id, data := range saved {
 		pb := r.Index().Lookup(BlobHandle{ID: id, Type: DataBlob})

@@ -92,6 +92,18 @@ func saveMany(ctx context.Context, r *Repository) (map[ID][]byte, error) {
 	return saved, firstErr
 }
 
+// requireBlobs fails the test unless every blob in saved reads back
+// with its content.
+func requireBlobs(t *testing.T, r *Repository, saved map[ID][]byte) {
+	t.Helper()
+	for id, data := range saved {
+		got, err := r.LoadBlob(t.Context(), DataBlob, id, nil)
+		if err != nil || string(got) != string(data) {
+			t.Fatalf("blob %v: %v (equal: %v)", id.Str(), err, string(got) == string(data))
+		}
+	}
+}
+
 func cmp(a, b error) error {
 	if a != nil {
 		return a
@@ -114,12 +126,7 @@ func TestPackBuffersAreBounded(t *testing.T) {
 	if want := int64(2 + 1); be.maxBufs > want || be.maxBufs < 2 {
 		t.Errorf("%d data pack buffers existed at once, want 2..%d", be.maxBufs, want)
 	}
-	for id, data := range saved {
-		got, err := r.LoadBlob(ctx, DataBlob, id, nil)
-		if err != nil || string(got) != string(data) {
-			t.Fatalf("blob %v: %v (equal: %v)", id, err, string(got) == string(data))
-		}
-	}
+	requireBlobs(t, r, saved)
 	// The buffers live outside the Go heap: Close must give them back.
 	if err := r.Close(); err != nil {
 		t.Fatal(err)

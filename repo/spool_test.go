@@ -100,12 +100,7 @@ func TestSpoolKeepsSaversGoing(t *testing.T) {
 	if max := int64(2 + 1); r.packBuffers.Load() > max {
 		t.Errorf("%d pack buffers exist, bound %d", r.packBuffers.Load(), max)
 	}
-	for id, data := range saved {
-		got, err := r.LoadBlob(ctx, DataBlob, id, nil)
-		if err != nil || string(got) != string(data) {
-			t.Fatalf("blob %v: %v (equal: %v)", id, err, string(got) == string(data))
-		}
-	}
+	requireBlobs(t, r, saved)
 }
 
 // TestSpoolFallsBackToMemory: with no room in the spool (size), or a
@@ -138,12 +133,7 @@ func TestSpoolFallsBackToMemory(t *testing.T) {
 			if be.spooled != 0 {
 				t.Errorf("%d packs came from the spool", be.spooled)
 			}
-			for id, data := range saved {
-				got, err := r.LoadBlob(ctx, DataBlob, id, nil)
-				if err != nil || string(got) != string(data) {
-					t.Fatalf("blob %v: %v", id, err)
-				}
-			}
+			requireBlobs(t, r, saved)
 		})
 	}
 }
