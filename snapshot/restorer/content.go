@@ -5,13 +5,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
-	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hbackup/hbackup/repo"
+	"github.com/hbackup/hbackup/snapshot"
 )
 
 // packJob is one pack to download: the blobs the restore needs from it.
@@ -127,7 +126,7 @@ type packWriter struct {
 
 type openFile struct {
 	job *fileJob
-	f   *os.File
+	f   *outFile
 }
 
 // writeBlob writes plain to every use of bj. The returned error aborts
@@ -159,7 +158,7 @@ func (w *packWriter) writeBlob(ctx context.Context, bj *blobJob, plain []byte) e
 		rs.opts.Progress.Bytes.Add(uint64(len(plain)))
 		if u.file.pending.Add(-1) == 0 {
 			rs.opts.Progress.Files.Add(1)
-			if err := w.release(ctx, u.file); err != nil {
+			if err := w.finish(ctx, u.file); err != nil {
 				return err
 			}
 		}
@@ -204,26 +203,28 @@ func (w *packWriter) write(ctx context.Context, job *fileJob, p []byte, off int6
 		var err error
 		if job.lazy && !job.created {
 			// The plan cleared the path; this pack holds all the content.
-			f, err = openNew(job.path, job.size, !w.rs.opts.Sparse)
+			size := job.size
+			if len(job.blobs) == 1 && int64(len(p)) == size {
+				size = 0 // this one write is the whole file
+			}
+			f, err = createOut(job.path, size, !w.rs.opts.Sparse)
 			job.created = err == nil
 		} else {
-			// No O_CREATE: the file exists; never follow a symlink that
-			// replaced it since.
-			f, err = os.OpenFile(job.path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+			f, err = openOut(job.path)
 		}
 		if err != nil {
 			return false, w.rs.fileFailed(ctx, job, err)
 		}
 		w.open = append(w.open, openFile{job: job, f: f})
 	}
-	if _, err := f.WriteAt(p, off); err != nil {
+	if err := f.writeAt(p, off); err != nil {
 		return false, w.rs.fileFailed(ctx, job, err)
 	}
 	return true, nil
 }
 
 // lookup returns job's open file, marking it most recently used.
-func (w *packWriter) lookup(job *fileJob) *os.File {
+func (w *packWriter) lookup(job *fileJob) *outFile {
 	for i, of := range w.open {
 		if of.job == job {
 			copy(w.open[i:], w.open[i+1:])
@@ -234,12 +235,30 @@ func (w *packWriter) lookup(job *fileJob) *os.File {
 	return nil
 }
 
-// release closes job's file if it is open.
-func (w *packWriter) release(ctx context.Context, job *fileJob) error {
+// finish closes job's file, all of whose content is written, if it is
+// open here. Without Verify it first applies the file's metadata through
+// the open descriptor: done here, it runs on all the restore's writers
+// instead of one by one at the end, and needs no path lookups. A file not
+// open here (all holes) gets its metadata in restoreMetadata.
+func (w *packWriter) finish(ctx context.Context, job *fileJob) error {
 	for i, of := range w.open {
-		if of.job == job {
-			return w.close(ctx, i)
+		if of.job != job {
+			continue
 		}
+		if !w.rs.opts.Verify && !job.failed.Load() {
+			// As in restoreMetadata, a metadata error is reported but
+			// does not fail the file's content.
+			opts := snapshot.RestoreMetadataOptions{Owner: w.rs.opts.Owner}
+			err := job.node.RestoreFileMetadata(of.f.fd, job.path, opts)
+			job.metaDone = true
+			if err != nil {
+				if err := w.rs.fail(ctx, job.path, err); err != nil {
+					_ = w.close(ctx, i)
+					return err
+				}
+			}
+		}
+		return w.close(ctx, i)
 	}
 	return nil
 }
@@ -249,7 +268,7 @@ func (w *packWriter) release(ctx context.Context, job *fileJob) error {
 func (w *packWriter) close(ctx context.Context, i int) error {
 	of := w.open[i]
 	w.open = slices.Delete(w.open, i, i+1)
-	if err := of.f.Close(); err != nil {
+	if err := of.f.close(); err != nil {
 		return w.rs.fileFailed(ctx, of.job, err)
 	}
 	return nil

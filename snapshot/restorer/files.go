@@ -7,9 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"sync/atomic"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
@@ -31,6 +28,9 @@ type fileJob struct {
 	// and a close per file. created is only used by that goroutine.
 	lazy    bool
 	created bool
+	// metaDone: the writer of the last blob applied the metadata before
+	// closing the file (only without Verify, which must read it first).
+	metaDone bool
 }
 
 // blobRef is one piece of a file's content.
@@ -55,7 +55,7 @@ func (rs *restorer) planFile(ctx context.Context, d *dirState, n *snapshot.Node,
 		if ok, err := rs.ensureDir(ctx, d); !ok || err != nil {
 			return err
 		}
-		err := clearPath(path, false)
+		err := d.clear(path, false)
 		if err == nil {
 			err = os.Link(first.path, path)
 		}
@@ -88,12 +88,13 @@ func (rs *restorer) planFile(ctx context.Context, d *dirState, n *snapshot.Node,
 	// writer. Hardlink targets must exist now (links are made while
 	// planning), and empty files get no writes.
 	job.lazy = len(pbs) > 0 && !isLink && samePack(pbs)
-	if job.lazy {
-		if err := clearPath(path, false); err != nil {
+	if err := d.clear(path, false); err != nil {
+		return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
+	}
+	if !job.lazy {
+		if err := createFile(path, job.size, !rs.opts.Sparse); err != nil {
 			return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
 		}
-	} else if err := createFile(path, job.size, !rs.opts.Sparse); err != nil {
-		return rs.fail(ctx, path, fmt.Errorf("restore %s: %w", path, err))
 	}
 
 	rs.files = append(rs.files, job)
@@ -159,40 +160,14 @@ func samePack(pbs []repo.PackedBlob) bool {
 	return true
 }
 
-// createFile creates an empty file of the given size, replacing whatever
-// non-directory is at path. Unwritten regions stay holes unless prealloc
-// asks the file system to reserve the space.
+// createFile creates an empty file of the given size at path, which the
+// caller has cleared (see createOut).
 func createFile(path string, size int64, prealloc bool) error {
-	if err := clearPath(path, false); err != nil {
-		return err
-	}
-	f, err := openNew(path, size, prealloc)
+	f, err := createOut(path, size, prealloc)
 	if err != nil {
 		return err
 	}
-	return f.Close()
-}
-
-// openNew creates a file that must not exist yet, sized to size, and
-// returns it open for writing. O_EXCL|O_NOFOLLOW: never write through a
-// symlink planted at path.
-func openNew(path string, size int64, prealloc bool) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if size > 0 {
-		if prealloc {
-			// Best effort, as restic: fewer fragments, and errors such as
-			// EOPNOTSUPP only lose that.
-			_ = unix.Fallocate(int(f.Fd()), 0, 0, size)
-		}
-		if err := f.Truncate(size); err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
+	return f.close()
 }
 
 // clearPath removes a non-directory at path so a new item can take its

@@ -23,7 +23,7 @@ func (rs *restorer) restoreMetadata(ctx context.Context) error {
 	}
 	for _, f := range rs.files {
 		// Hardlinks share the inode: applying it to the first path is enough.
-		if f.failed.Load() || f.pending.Load() != 0 {
+		if f.metaDone || f.failed.Load() || f.pending.Load() != 0 {
 			continue
 		}
 		if err := apply(f.path, f.node); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/hbackup/hbackup/repo"
@@ -32,12 +34,17 @@ type dirState struct {
 	node    *snapshot.Node // nil for the target itself
 	created bool
 	failed  bool // creating it failed and was reported
+	// fresh: this restore made the directory, so it held nothing before
+	// and nothing needs clearing in it. Every create below uses O_EXCL or
+	// fails on an existing name, so a damaged tree that repeats a name
+	// gets an error, never a write through whatever is there.
+	fresh bool
 }
 
 // plan walks the tree, creating directories, special files and empty
 // regular files, and records the blobs each file needs.
 func (rs *restorer) plan(ctx context.Context, tree repo.ID) error {
-	root := &dirState{path: rs.target, created: true}
+	root := &dirState{path: rs.target, created: true, fresh: rs.targetFresh}
 	if err := rs.walk(ctx, root, tree, ""); err != nil {
 		return err
 	}
@@ -110,9 +117,14 @@ func (rs *restorer) ensureDir(ctx context.Context, d *dirState) (bool, error) {
 		d.failed = true
 		return false, err
 	}
-	err := clearPath(d.path, true)
+	err := d.parent.clear(d.path, true)
 	if err == nil {
-		err = d.node.CreateAt(d.path)
+		// Made 0700 for now; restoreMetadata sets the real mode.
+		err = os.Mkdir(d.path, 0o700)
+		d.fresh = err == nil
+		if errors.Is(err, fs.ErrExist) && !d.parent.fresh {
+			err = d.node.CreateAt(d.path) // reuses an existing directory
+		}
 	}
 	if err != nil {
 		d.failed = true
@@ -122,6 +134,15 @@ func (rs *restorer) ensureDir(ctx context.Context, d *dirState) (bool, error) {
 	rs.dirs = append(rs.dirs, created{path: d.path, node: d.node})
 	rs.nDirs.Add(1)
 	return true, nil
+}
+
+// clear makes room for a new item at path in d (see clearPath); in a
+// fresh directory there is nothing to remove.
+func (d *dirState) clear(path string, wantDir bool) error {
+	if d.fresh {
+		return nil
+	}
+	return clearPath(path, wantDir)
 }
 
 // restoreItem creates a selected non-directory node in directory d.
@@ -137,7 +158,7 @@ func (rs *restorer) restoreItem(ctx context.Context, d *dirState, n *snapshot.No
 	if ok, err := rs.ensureDir(ctx, d); !ok || err != nil {
 		return err
 	}
-	err := clearPath(path, false)
+	err := d.clear(path, false)
 	if err == nil {
 		err = n.CreateAt(path)
 	}

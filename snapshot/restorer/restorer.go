@@ -12,7 +12,9 @@
 //  3. Verify (optional): re-read each file and check it against the blob IDs.
 //  4. Metadata: xattrs, owner, mode and times, for files and special nodes
 //     first and directories last, deepest first, so nothing written later
-//     changes a directory's mtime.
+//     changes a directory's mtime. Without Verify, a file whose content is
+//     complete gets its metadata already in phase 2, from the writer that
+//     wrote its last blob.
 package restorer
 
 import (
@@ -108,6 +110,8 @@ type restorer struct {
 	blobs    map[repo.ID]*blobJob // data blobs needed, by ID
 	packs    map[repo.ID]*packJob // the same blobs grouped by pack
 	links    map[inodeKey]*fileJob
+	// targetFresh: run made the target, so it was empty.
+	targetFresh bool
 
 	errMu                     sync.Mutex // serializes OnError calls
 	nDirs, nOthers, nVerified atomic.Uint64
@@ -145,7 +149,9 @@ func newRestorer(r *repo.Repository, target string, opts Options) *restorer {
 }
 
 func (rs *restorer) run(ctx context.Context, tree repo.ID) error {
-	if err := os.MkdirAll(rs.target, 0o700); err != nil {
+	if err := os.Mkdir(rs.target, 0o700); err == nil {
+		rs.targetFresh = true
+	} else if err := os.MkdirAll(rs.target, 0o700); err != nil {
 		return fmt.Errorf("create target: %w", err)
 	}
 	if err := rs.plan(ctx, tree); err != nil {

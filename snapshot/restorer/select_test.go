@@ -1,7 +1,9 @@
 package restorer
 
 import (
+	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/hbackup/hbackup/filter"
 	"github.com/hbackup/hbackup/repo"
+	"github.com/hbackup/hbackup/snapshot"
 )
 
 // selectTree stores /a/{x,y}, /b/z, /c/d/{e,f} and /top.
@@ -196,4 +199,44 @@ func dirNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// TestRestoreRepeatedNameInNewDir: in a directory the restore made itself
+// nothing is cleared before a create, so a damaged tree that names two items
+// alike gets an error for the second, and never a write through the first
+// (here a symlink pointing outside the target).
+func TestRestoreRepeatedNameInNewDir(t *testing.T) {
+	f := newFixture(t)
+	tmp := t.TempDir()
+	outside := filepath.Join(tmp, "outside")
+	must(t, os.WriteFile(outside, []byte("must not change"), 0o644))
+	// The tree encoder refuses a repeated name: encode two names, then
+	// make them alike.
+	tree := &snapshot.Tree{Nodes: []*snapshot.Node{
+		symlinkNode("dup", outside, at(2)),
+		f.file("dupX", []byte("bad")),
+	}}
+	data, err := tree.Encode()
+	must(t, err)
+	damaged := bytes.Replace(data, []byte(`"dupX"`), []byte(`"dup"`), 1)
+	if bytes.Equal(damaged, data) {
+		t.Fatalf("no name replaced in %s", data)
+	}
+	sub, _, err := f.r.SaveBlob(f.ctx, repo.TreeBlob, damaged)
+	must(t, err)
+	root := f.tree(dirNode("sub", sub, 0o755, at(3)))
+	f.flush()
+
+	target := filepath.Join(tmp, "target")
+	var log errorLog
+	if _, err := Restore(f.ctx, f.r, root, target, Options{OnError: log.onError}); err != nil {
+		t.Fatal(err)
+	}
+	wantContent(t, outside, []byte("must not change"))
+	if got, err := os.Readlink(filepath.Join(target, "sub", "dup")); got != outside {
+		t.Errorf("sub/dup: %q, %v; want the first item, a symlink to %s", got, err, outside)
+	}
+	if len(log.errs) != 1 || !errors.Is(log.errs[0], fs.ErrExist) {
+		t.Errorf("reported %v; want one error for the second dup, wrapping fs.ErrExist", log.errs)
+	}
 }
