@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 
 	"github.com/hbackup/hbackup/chunk"
 	"github.com/hbackup/hbackup/repo"
@@ -39,20 +38,11 @@ func (p *bufferPool) put(b *fileBuffers) { p.pool.Put(b) }
 // saveFile chunks a regular file and stores its chunks, returning the
 // content IDs and the number of bytes read.
 func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([]repo.ID, uint64, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := openSource(path, fi)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	// The file may have been replaced since lstat; only read what is
-	// still the same regular file.
-	cur, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	if !cur.Mode().IsRegular() || !os.SameFile(cur, fi) {
-		return nil, 0, fmt.Errorf("%s changed while it was being backed up", path)
-	}
 
 	a.reading.Add(1)
 	defer a.reading.Add(-1)
