@@ -3,6 +3,9 @@ package repo
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
+
+	"github.com/hbackup/hbackup/internal/hugemem"
 )
 
 // blobTable is a compact hash table from blob ID to location for one blob
@@ -11,10 +14,32 @@ import (
 // hashes, so their first 8 bytes already make a uniform hash. Capacity
 // grows by 1.5x, which keeps the average load near 3/4: about 64 bytes
 // per blob, where a Go map of the same data takes about 95.
+//
+// A table with mem set keeps large slot arrays outside the Go heap. On the
+// heap, a 600 MB table of 10 million blobs let as much garbage pile up
+// before a collection (the heap goal is twice the live heap), and the old
+// array of each growth stayed until then: peak RSS was twice the table.
 type blobTable struct {
 	slots []tableEntry
 	count int
+	mem   *offHeap // nil: slots always on the Go heap
 }
+
+// offHeap holds the memory of a table's slots when they live outside the
+// Go heap, for freeing: when the table grows, and when the MasterIndex
+// holding the table is collected.
+type offHeap struct{ buf []byte }
+
+func (m *offHeap) free() {
+	hugemem.Free(m.buf)
+	m.buf = nil
+}
+
+// offHeapMin is the smallest slot array kept outside the heap: a mapping
+// per small table (tests, tiny repositories) would cost more than it saves.
+const offHeapMin = 1 << 20
+
+const entrySize = int(unsafe.Sizeof(tableEntry{}))
 
 // tableEntry is one slot; pack 0 marks an empty slot (pack numbers start
 // at 1).
@@ -89,12 +114,23 @@ func (t *blobTable) reserve(n int) {
 
 func (t *blobTable) grow(size int) {
 	old := t.slots
-	t.slots = make([]tableEntry, size)
+	var oldBuf, buf []byte
+	if t.mem != nil && size*entrySize >= offHeapMin {
+		// Zeroed, like make: pack 0 marks every slot empty.
+		buf = hugemem.Alloc(size * entrySize)
+		t.slots = unsafe.Slice((*tableEntry)(unsafe.Pointer(unsafe.SliceData(buf))), size)
+	} else {
+		t.slots = make([]tableEntry, size)
+	}
 	t.count = 0
 	for i := range old {
 		if old[i].loc.pack != 0 {
 			t.put(old[i].id, old[i].loc)
 		}
+	}
+	if t.mem != nil {
+		oldBuf, t.mem.buf = t.mem.buf, buf
+		hugemem.Free(oldBuf) // old is not used again
 	}
 }
 

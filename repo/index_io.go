@@ -1,8 +1,10 @@
 package repo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/hbackup/hbackup/backend"
@@ -63,33 +65,76 @@ func encodePack(p pendingPack) index.Pack {
 // LoadIndex reads every index file into memory. It should be called after
 // listing snapshots, so that any snapshot seen has its index seen too.
 func (r *Repository) LoadIndex(ctx context.Context) error {
-	var ids []ID
-	if err := r.List(ctx, backend.IndexFile, func(id ID, _ int64) error {
-		ids = append(ids, id)
+	var files []indexFileSize
+	if err := r.List(ctx, backend.IndexFile, func(id ID, size int64) error {
+		files = append(files, indexFileSize{id, size})
 		return nil
 	}); err != nil {
 		return fmt.Errorf("list index files: %w", err)
 	}
-	return r.loadIndexFiles(ctx, ids)
+	return r.loadIndexFiles(ctx, files)
 }
 
-func (r *Repository) loadIndexFiles(ctx context.Context, ids []ID) error {
+type indexFileSize struct {
+	id   ID
+	size int64
+}
+
+// loadIndexFiles loads the files into the index, several at a time. The
+// first file decoded tells how many blobs a byte of index file holds, and
+// the index tables are sized from that for all the files at once: growing
+// them one step at a time would hold the old and the new table together
+// at every step.
+func (r *Repository) loadIndexFiles(ctx context.Context, files []indexFileSize) error {
+	// Largest first: a full file has the least per-file overhead, so its
+	// blobs per byte is the best estimate for the rest.
+	slices.SortFunc(files, func(a, b indexFileSize) int { return cmp.Compare(b.size, a.size) })
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(4, cap(r.uploadSlots)))
 	var mu sync.Mutex
-	for _, id := range ids {
+	sized := false
+	for _, file := range files {
 		g.Go(func() error {
-			f, err := r.LoadIndexFile(ctx, id)
+			f, err := r.LoadIndexFile(ctx, file.id)
 			if err != nil {
 				return err
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if !sized && file.size > 0 {
+				sized = true
+				data, tree := f.count()
+				scale := float64(total) / float64(file.size) * indexSizeMargin
+				r.idx.reserve(int(float64(data)*scale), int(float64(tree)*scale))
+			}
 			r.addIndexFile(f)
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// indexSizeMargin allows for index files holding a little more per byte
+// than the one the tables are sized from; a table that still fills up
+// grows as usual.
+const indexSizeMargin = 1.05
+
+// count returns the number of data and tree blobs f lists.
+func (f *IndexFile) count() (data, tree int) {
+	for _, p := range f.Packs {
+		for _, b := range p.Blobs {
+			if b.Type == TreeBlob {
+				tree++
+			} else {
+				data++
+			}
+		}
+	}
+	return data, tree
 }
 
 // IndexFile is the decoded content of one index file.

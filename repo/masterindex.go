@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"runtime"
 	"sync"
 )
 
@@ -27,10 +28,17 @@ type MasterIndex struct {
 }
 
 func newMasterIndex() *MasterIndex {
-	return &MasterIndex{
+	mi := &MasterIndex{
 		packNum: make(map[ID]uint32),
 		dups:    make(map[BlobHandle][]location),
 	}
+	// Large tables live outside the Go heap (see blobTable); their memory
+	// goes back once the index is garbage.
+	for _, t := range []*blobTable{&mi.data, &mi.tree} {
+		t.mem = new(offHeap)
+		runtime.AddCleanup(mi, (*offHeap).free, t.mem)
+	}
+	return mi
 }
 
 func (mi *MasterIndex) table(t BlobType) *blobTable {

@@ -79,7 +79,7 @@ func saveMany(ctx context.Context, r *Repository) (map[ID][]byte, error) {
 				id, _, err := r.SaveBlob(ctx, DataBlob, data)
 				mu.Lock()
 				if err != nil {
-					firstErr = cmp(firstErr, err)
+					firstErr = firstError(firstErr, err)
 					mu.Unlock()
 					return
 				}
@@ -104,7 +104,7 @@ func requireBlobs(t *testing.T, r *Repository, saved map[ID][]byte) {
 	}
 }
 
-func cmp(a, b error) error {
+func firstError(a, b error) error {
 	if a != nil {
 		return a
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -40,19 +41,26 @@ type, one per line. "blobs" prints every blob the index knows as
 					return err
 				}
 				defer done()
+				// Buffered: a write per line made listing 10 million
+				// blobs take 36 s.
+				w := bufio.NewWriter(g.stdout)
 				if args[0] == "blobs" {
 					if err := r.LoadIndex(ctx); err != nil {
 						return err
 					}
 					r.Index().Each(func(pb repo.PackedBlob) {
-						fmt.Fprintf(g.stdout, "%s %s\n", pb.Type, pb.ID)
+						fmt.Fprintf(w, "%s %s\n", pb.Type, pb.ID)
 					})
-					return nil
+					return w.Flush()
 				}
-				return r.List(ctx, t, func(id repo.ID, _ int64) error {
-					_, err := fmt.Fprintln(g.stdout, id)
+				err = r.List(ctx, t, func(id repo.ID, _ int64) error {
+					_, err := fmt.Fprintln(w, id)
 					return err
 				})
+				if ferr := w.Flush(); err == nil {
+					err = ferr
+				}
+				return err
 			}
 		},
 	}
