@@ -111,19 +111,21 @@ func (r *Repository) place(ctx context.Context, t BlobType, id ID, ulen uint32, 
 	var where blobSlot
 	for {
 		var closedFull *packer
-		var needPacker bool
-		p, where, closedFull, needPacker = r.reserve(t, id, sealedLen, ulen, &spare)
+		var opened <-chan struct{}
+		p, where, closedFull, opened = r.reserve(t, id, sealedLen, ulen, &spare)
 		if closedFull != nil {
 			if err := r.startUpload(ctx, closedFull); err != nil {
 				r.discardPacker(spare)
 				return err // Close removes what p holds
 			}
 		}
-		if !needPacker {
+		if p != nil {
 			break
 		}
+		// spare stays nil when another saver opened a packer meanwhile:
+		// reserve again, that pack may take the blob.
 		var err error
-		if spare, err = r.newDataPacker(ctx); err != nil {
+		if spare, err = r.newDataPacker(ctx, opened); err != nil {
 			return err
 		}
 	}
@@ -154,10 +156,12 @@ func (r *Repository) place(ctx context.Context, t BlobType, id ID, ulen uint32, 
 // room for a sealed blob in it, returning the packer and where the blob goes. It
 // also returns a packer that had to be closed to make room and is ready
 // for upload. A new data packer is taken from *spare; when *spare is nil
-// and none can be made without waiting or I/O, it reserves nothing and
-// reports needPacker: the caller makes one without the lock
-// (newDataPacker) and calls again.
-func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spare **packer) (p *packer, where blobSlot, ready *packer, needPacker bool) {
+// and none can be made without waiting or I/O, the blob goes to the other
+// open packer if it has room. Failing that, reserve returns a nil packer
+// and a channel closed when some data packer opens: the caller makes one
+// without the lock (newDataPacker, which stops waiting for a buffer when
+// the channel closes) and calls again.
+func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spare **packer) (p *packer, where blobSlot, ready *packer, opened <-chan struct{}) {
 	r.packerMu.Lock()
 	defer r.packerMu.Unlock()
 	set := r.packers[t]
@@ -189,9 +193,18 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spar
 		case *spare != nil:
 			p, *spare = *spare, nil
 		default:
-			if p = r.tryDataPacker(); p == nil {
-				return nil, blobSlot{}, ready, true
+			p = r.tryDataPacker()
+		}
+		switch {
+		case p != nil && t == DataBlob:
+			close(r.packerOpened)
+			r.packerOpened = make(chan struct{})
+		case p == nil:
+			k := set.withRoom(sealedLen)
+			if k < 0 {
+				return nil, blobSlot{}, ready, r.packerOpened
 			}
+			slot, p = k, set.open[k]
 		}
 		set.open[slot] = p
 	}
@@ -200,5 +213,5 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spar
 		p.closed = true
 		set.open[slot] = nil
 	}
-	return p, where, ready, false
+	return p, where, ready, nil
 }

@@ -148,3 +148,14 @@ func (s storedBlob) into(region []byte) {
 type packerSet struct {
 	open [2]*packer
 }
+
+// withRoom returns the index of an open packer with room for n more bytes,
+// or -1.
+func (s *packerSet) withRoom(n int) int {
+	for i, p := range s.open {
+		if p != nil && p.fits(n) {
+			return i
+		}
+	}
+	return -1
+}

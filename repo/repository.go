@@ -97,16 +97,19 @@ type Repository struct {
 	encProbe *zstd.Encoder // fastest level, for the compressibility probe
 	dec      *zstd.Decoder
 
-	packerMu    sync.Mutex
-	packers     map[BlobType]*packerSet
-	pending     map[BlobHandle]struct{} // blobs in open packers or uploads
-	unsaved     *pendingIndex           // packs uploaded but not yet in an index file
-	freePacks   chan []byte             // data pack buffers for reuse; its capacity bounds them
-	packBuffers atomic.Int64            // data pack buffers in existence
-	uploadSlots chan struct{}
-	buildFiles  atomic.Int32                     // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
-	liveFiles   map[backend.PendingFile]struct{} // packs built in place, not yet committed or aborted
-	stages      *stagePool                       // buffers for packs built in place
+	packerMu  sync.Mutex
+	packers   map[BlobType]*packerSet
+	pending   map[BlobHandle]struct{} // blobs in open packers or uploads
+	unsaved   *pendingIndex           // packs uploaded but not yet in an index file
+	freePacks chan []byte             // data pack buffers for reuse; its capacity bounds them
+	// packerOpened is closed (and replaced) when a data packer opens, to
+	// wake savers waiting for a buffer: the new pack may take their blobs.
+	packerOpened chan struct{}
+	packBuffers  atomic.Int64 // data pack buffers in existence
+	uploadSlots  chan struct{}
+	buildFiles   atomic.Int32                     // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
+	liveFiles    map[backend.PendingFile]struct{} // packs built in place, not yet committed or aborted
+	stages       *stagePool                       // buffers for packs built in place
 
 	uploads     sync.WaitGroup // pack uploads in flight
 	uploadErrMu sync.Mutex
@@ -260,12 +263,13 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		be: gate, gate: gate, key: key, cfg: cfg, opts: opts, logger: logger,
 		idx: newMasterIndex(),
 		enc: enc, encMeta: encMeta, encProbe: encProbe, dec: dec,
-		packers:     make(map[BlobType]*packerSet),
-		pending:     make(map[BlobHandle]struct{}),
-		liveFiles:   make(map[backend.PendingFile]struct{}),
-		stages:      newStagePool(runtime.GOMAXPROCS(0) + 2),
-		unsaved:     &pendingIndex{},
-		uploadSlots: make(chan struct{}, conns),
+		packers:      make(map[BlobType]*packerSet),
+		packerOpened: make(chan struct{}),
+		pending:      make(map[BlobHandle]struct{}),
+		liveFiles:    make(map[backend.PendingFile]struct{}),
+		stages:       newStagePool(runtime.GOMAXPROCS(0) + 2),
+		unsaved:      &pendingIndex{},
+		uploadSlots:  make(chan struct{}, conns),
 		// The bound on data pack buffers (see tryPackBuffer): two open
 		// packers and one per upload that makes uploading faster.
 		freePacks: make(chan []byte, 2+uploadBuffers(be.Properties())),

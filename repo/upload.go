@@ -230,8 +230,9 @@ func (r *Repository) tryDataPacker() *packer {
 }
 
 // newDataPacker makes a data packer, in place if the backend can, else
-// waiting for a memory buffer. The caller holds no lock.
-func (r *Repository) newDataPacker(ctx context.Context) (*packer, error) {
+// waiting for a memory buffer. It returns nil, and no error, when opened
+// is closed before a buffer comes free. The caller holds no lock.
+func (r *Repository) newDataPacker(ctx context.Context, opened <-chan struct{}) (*packer, error) {
 	if r.buildFiles.Load() >= 0 {
 		f, err := backend.CreateFile(ctx, r.be, backend.PackFile)
 		switch {
@@ -247,8 +248,8 @@ func (r *Repository) newDataPacker(ctx context.Context) (*packer, error) {
 			return nil, fmt.Errorf("new pack: %w", err)
 		}
 	}
-	buf, err := r.waitPackBuffer(ctx)
-	if err != nil {
+	buf, err := r.waitPackBuffer(ctx, opened)
+	if buf == nil || err != nil {
 		return nil, err
 	}
 	return newMemoryPacker(false, buf), nil
@@ -378,14 +379,17 @@ func (r *Repository) tryPackBuffer() []byte {
 }
 
 // waitPackBuffer returns a data pack buffer, waiting for one to be given
-// back if all exist and are in use. The caller holds no lock.
-func (r *Repository) waitPackBuffer(ctx context.Context) ([]byte, error) {
+// back if all exist and are in use, or nil once opened is closed (nil
+// never is). The caller holds no lock.
+func (r *Repository) waitPackBuffer(ctx context.Context, opened <-chan struct{}) ([]byte, error) {
 	if b := r.tryPackBuffer(); b != nil {
 		return b, nil
 	}
 	select {
 	case b := <-r.freePacks:
 		return b[:0], nil
+	case <-opened:
+		return nil, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
