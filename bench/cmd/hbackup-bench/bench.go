@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/bench/dataset"
+	"github.com/hbackup/hbackup/bench/internal/hbuild"
 )
 
 // bench holds the state of one harness invocation.
@@ -83,8 +84,8 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	hbackupBin := b.cfg.hbackup
 	if hbackupBin == "" {
-		fmt.Fprintf(b.log, "building %s\n", hbackupPackage)
-		p, err := buildHbackup(ctx, filepath.Join(b.work, "bin"))
+		fmt.Fprintf(b.log, "building %s\n", hbuild.Package)
+		p, err := hbuild.Build(ctx, filepath.Join(b.work, "bin"))
 		if err != nil {
 			return err
 		}

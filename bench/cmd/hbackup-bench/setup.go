@@ -1,23 +1,18 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/hbackup/hbackup/bench/dataset"
 	"golang.org/x/sys/unix"
 )
-
-// hbackupPackage is built when -hbackup is not given.
-const hbackupPackage = "github.com/hbackup/hbackup/cmd/hbackup"
 
 // stamp records which data set a work directory holds, so a later run with
 // the same parameters reuses it instead of generating it again.
@@ -73,17 +68,6 @@ func prepareData(root string, p dataset.Params, log io.Writer) (string, *dataset
 		return "", nil, fmt.Errorf("writing the stamp: %w", err)
 	}
 	return dir, m, nil
-}
-
-// buildHbackup compiles cmd/hbackup into dir. It needs the go command and a
-// working directory inside this module.
-func buildHbackup(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "hbackup")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, hbackupPackage).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building hbackup (run from inside the module, or pass -hbackup): %w\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // quiesce flushes dirty pages before a timed run, so one tool does not pay

@@ -51,10 +51,9 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
-)
 
-// hbackupPackage is built when -hbackup is not given.
-const hbackupPackage = "github.com/hbackup/hbackup/cmd/hbackup"
+	"github.com/hbackup/hbackup/bench/internal/hbuild"
+)
 
 // config is the parsed command line.
 type config struct {
@@ -161,7 +160,7 @@ func setupTools(ctx context.Context, cfg config, work string, log io.Writer) ([]
 	hbackup := cfg.hbackup
 	if hbackup == "" {
 		fmt.Fprintln(log, "building hbackup...")
-		if hbackup, err = buildHbackup(ctx, work); err != nil {
+		if hbackup, err = hbuild.Build(ctx, work); err != nil {
 			return nil, err
 		}
 	}
@@ -172,17 +171,6 @@ func setupTools(ctx context.Context, cfg config, work string, log io.Writer) ([]
 		}
 	}
 	return tools, nil
-}
-
-// buildHbackup compiles cmd/hbackup into dir. It needs the go command and a
-// working directory inside this module.
-func buildHbackup(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "hbackup")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, hbackupPackage).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building hbackup (run from inside the module, or pass -hbackup): %w\n%s", err, out)
-	}
-	return bin, nil
 }
 
 func toolVersion(ctx context.Context, bin string) (string, error) {
