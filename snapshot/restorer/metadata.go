@@ -7,9 +7,10 @@ import (
 )
 
 // restoreMetadata applies xattrs, owner, mode and times once all content
-// is written: files and special nodes first, then directories from the
-// last created to the first, so every directory comes after its children
-// and nothing touches its mtime afterwards.
+// is written: files and special nodes first (files whose writer already
+// applied theirs, see packWriter.finish, are skipped), then directories
+// from the last created to the first, so every directory comes after its
+// children and nothing touches its mtime afterwards.
 func (rs *restorer) restoreMetadata(ctx context.Context) error {
 	opts := snapshot.RestoreMetadataOptions{Owner: rs.opts.Owner}
 	apply := func(path string, n *snapshot.Node) error {
