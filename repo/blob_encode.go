@@ -61,11 +61,18 @@ func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stages *sta
 	}
 	if stages != nil {
 		stage = stages.get(compressBound(len(data)) + crypto.Extension)
-		return enc.EncodeAll(data, stage[crypto.IVSize:crypto.IVSize]), uint32(len(data)), stage
+		plain = enc.EncodeAll(data, stage[crypto.IVSize:crypto.IVSize])
+	} else {
+		if cap(sc.buf) < compressBound(len(data)) {
+			sc.buf = make([]byte, 0, compressBound(len(data)))
+		}
+		sc.buf = enc.EncodeAll(data, sc.buf[:0])
+		plain = sc.buf
 	}
-	if cap(sc.buf) < compressBound(len(data)) {
-		sc.buf = make([]byte, 0, compressBound(len(data)))
+	if t == DataBlob && len(plain) >= len(data) {
+		// Did not shrink (small random files, which skip the probe):
+		// stored as it is, restore then has nothing to decompress.
+		return data, 0, stage
 	}
-	sc.buf = enc.EncodeAll(data, sc.buf[:0])
-	return sc.buf, uint32(len(data)), nil
+	return plain, uint32(len(data)), stage
 }

@@ -70,6 +70,7 @@ func newPipeline(mode string) (*pipeline, error) {
 	}
 	newEnc := func(l zstd.EncoderLevel) (*zstd.Encoder, error) {
 		return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
+			zstd.WithAllLitEntropyCompression(true),
 			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	}
 	var err error
