@@ -42,8 +42,8 @@ func compressBound(n int) int { return n + n/128 + 1024 }
 // uncompressed length to record (0 when stored uncompressed). With
 // stages, compressed data goes into a stage buffer after room for the IV
 // (see SaveBlobID), which is returned for the caller to put back; the
-// buffer is only taken once the blob is known to be compressed. Without,
-// it goes into sc.
+// buffer is only taken once the blob is to be compressed. Without, it
+// goes into sc.
 func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stages *stagePool) (plain []byte, ulen uint32, stage []byte) {
 	if r.cfg.Version < 2 || len(data) == 0 {
 		return data, 0, nil
@@ -52,7 +52,7 @@ func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stages *sta
 	case t == TreeBlob:
 	case r.opts.Compression == CompressionOff:
 		return data, 0, nil
-	case r.opts.Compression == CompressionAuto && r.incompressible(data, sc):
+	case r.opts.Compression == CompressionAuto && !r.compressAll && r.incompressible(data, sc):
 		return data, 0, nil
 	}
 	enc := r.encMeta
@@ -69,7 +69,7 @@ func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stages *sta
 		sc.buf = enc.EncodeAll(data, sc.buf[:0])
 		plain = sc.buf
 	}
-	if t == DataBlob && len(plain) >= len(data) {
+	if t == DataBlob && !r.compressAll && len(plain) >= len(data) {
 		// Did not shrink (small random files, which skip the probe):
 		// stored as it is, restore then has nothing to decompress.
 		return data, 0, stage

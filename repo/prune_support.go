@@ -19,11 +19,18 @@ import (
 // to delete this way. Its Flush uploads the new packs and writes index
 // files for exactly those packs. Closing it releases its compressors but
 // leaves the shared backend open; r's own index is not changed.
+//
+// Unless compression is off, it compresses every blob it stores from
+// plaintext, even one that does not shrink (which auto stores as it is):
+// prune stores blobs from plaintext to compress the uncompressed ones
+// (--repack-uncompressed), and a blob left uncompressed would make every
+// later run rewrite its pack again. restic compresses them all too.
 func (r *Repository) NewRepackWriter() (*Repository, error) {
 	w, err := newRepository(noCloseBackend{r.be}, r.key, r.cfg, r.opts)
 	if err != nil {
 		return nil, err
 	}
+	w.compressAll = true
 	w.keyID = r.keyID
 	return w, nil
 }

@@ -96,6 +96,9 @@ type Repository struct {
 	encMeta  *zstd.Encoder // trees and unpacked files: always default level
 	encProbe *zstd.Encoder // fastest level, for the compressibility probe
 	dec      *zstd.Decoder
+	// compressAll: compress every blob stored from plaintext, without the
+	// probe and even when it does not shrink (repack writers).
+	compressAll bool
 
 	packerMu  sync.Mutex
 	packers   map[BlobType]*packerSet

@@ -87,6 +87,16 @@ func runPrune(ctx context.Context, g *globalOptions, o *pruneOptions, r *repo.Re
 		return err
 	}
 	opts.IgnoreSnapshots = ignore
+	if opts.RepackUncompressed {
+		// As restic: compressing what is stored uncompressed needs
+		// compression on and a repository that can hold compressed blobs.
+		if comp, err := repo.ParseCompression(g.compression); err == nil && comp == repo.CompressionOff {
+			return errors.New("disabled compression and `--repack-uncompressed` are mutually exclusive")
+		}
+		if r.Config().Version < 2 {
+			return errors.New("compression requires at least repository format version 2")
+		}
+	}
 	g.printf("loading indexes...\nloading all snapshots...\n")
 	plan, err := pruner.NewPlan(ctx, r, opts)
 	if err != nil {
