@@ -334,6 +334,21 @@ func TestPackOrderDoesNotFollowFileOrder(t *testing.T) {
 	}
 }
 
+// saveFlushed stores data as a data blob, flushes, and returns its index
+// entry.
+func saveFlushed(t *testing.T, r *repo.Repository, data []byte) repo.PackedBlob {
+	t.Helper()
+	ctx := context.Background()
+	id, _, err := r.SaveBlob(ctx, repo.DataBlob, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0]
+}
+
 // compressibleData reports whether TestSaveLoadRoundTrip makes a data
 // blob of n bytes compressible (the others are random).
 func compressibleData(n int) bool { return n == 4096 || n == 3<<20 }
@@ -359,18 +374,11 @@ func TestAutoCompressionProbe(t *testing.T) {
 			data []byte
 			want bool
 		}{{text, tc.wantText}, {random, tc.wantRandom}, {smallRandom, false}} {
-			id, _, err := r.SaveBlob(ctx, repo.DataBlob, c.data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			pb := r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0]
+			pb := saveFlushed(t, r, c.data)
 			if got := pb.UncompressedLength != 0; got != c.want {
 				t.Errorf("%v: blob of %d bytes compressed=%v, want %v", tc.comp, len(c.data), got, c.want)
 			}
-			back, err := r.LoadBlob(ctx, repo.DataBlob, id, nil)
+			back, err := r.LoadBlob(ctx, repo.DataBlob, pb.ID, nil)
 			if err != nil || !bytes.Equal(back, c.data) {
 				t.Fatalf("%v: round trip failed: %v", tc.comp, err)
 			}
@@ -398,19 +406,12 @@ func TestCompressionSkewedLiterals(t *testing.T) {
 		{"hex 16 KiB", hx[:16<<10], 0.55},
 		{"hex 1 MiB", hx[:1<<20], 0.55},
 	} {
-		id, _, err := r.SaveBlob(ctx, repo.DataBlob, c.data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		pb := r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0]
+		pb := saveFlushed(t, r, c.data)
 		if ratio := float64(pb.Length) / float64(len(c.data)); pb.UncompressedLength == 0 || ratio > c.max {
 			t.Errorf("%s: stored %d of %d bytes (%.3f, compressed=%v), want at most %.2f",
 				c.name, pb.Length, len(c.data), ratio, pb.UncompressedLength != 0, c.max)
 		}
-		back, err := r.LoadBlob(ctx, repo.DataBlob, id, nil)
+		back, err := r.LoadBlob(ctx, repo.DataBlob, pb.ID, nil)
 		if err != nil || !bytes.Equal(back, c.data) {
 			t.Fatalf("%s: round trip failed: %v", c.name, err)
 		}
