@@ -15,16 +15,8 @@ import (
 // stored bytes.
 func storedBlob(t *testing.T, r *repo.Repository, be backend.Backend, data []byte) (repo.PackedBlob, []byte) {
 	t.Helper()
-	ctx := context.Background()
-	id, _, err := r.SaveBlob(ctx, repo.DataBlob, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pb := r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0]
-	pack, err := backend.LoadAll(ctx, be, backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()})
+	pb := saveFlushed(t, r, data)
+	pack, err := backend.LoadAll(context.Background(), be, backend.Handle{Type: backend.PackFile, Name: pb.PackID.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
