@@ -14,21 +14,48 @@ type scratch struct {
 // shrink is stored uncompressed. Random data (media, archives, encrypted
 // files) then costs no compression time, and version 2 repositories allow
 // uncompressed blobs (restic reads both kinds).
+//
+// The samples are many small pieces spread evenly over the blob, not a few
+// large ones: a blob that mixes random and compressible stretches (a tar
+// or disk image) must not be judged by three places that happen to be
+// random. On 300 MiB alternating 50-450 KiB of random data and text,
+// restic (which compresses everything) stored 172.6 MiB; three 4 KiB
+// samples (start, middle, end) stored 206.1 MiB, sixteen 1 KiB samples
+// 177.6 MiB, at the same cost.
 const (
 	probeMinBlob   = 64 << 10 // smaller blobs are simply compressed
-	probeSample    = 4 << 10  // bytes taken from the start, middle and end
+	probeSamples   = 16       // pieces taken, the first at the start, the last at the end
+	probeSample    = 1 << 10  // bytes per piece
 	probeThreshold = 0.97     // compressed/original above this: incompressible
 )
 
+// ProbeSample appends to dst what auto compression's probe compresses to
+// judge whether data is worth compressing, and returns it; nil when data
+// is too small to be probed (it is simply compressed). Data is judged
+// incompressible when the probe's fastest-level output is above
+// ProbeThreshold times the sample's length. Exported for the benchmark
+// harness, which does the same CPU work without a repository.
+func ProbeSample(dst, data []byte) []byte {
+	if len(data) < probeMinBlob {
+		return nil
+	}
+	dst = dst[:0]
+	for i := range probeSamples {
+		off := (len(data) - probeSample) * i / (probeSamples - 1)
+		dst = append(dst, data[off:off+probeSample]...)
+	}
+	return dst
+}
+
+// ProbeThreshold: see ProbeSample.
+const ProbeThreshold = probeThreshold
+
 // incompressible reports whether data looks incompressible.
 func (r *Repository) incompressible(data []byte, sc *scratch) bool {
-	if len(data) < probeMinBlob {
+	sample := ProbeSample(sc.sample, data)
+	if sample == nil {
 		return false
 	}
-	mid := len(data)/2 - probeSample/2
-	sample := append(sc.sample[:0], data[:probeSample]...)
-	sample = append(sample, data[mid:mid+probeSample]...)
-	sample = append(sample, data[len(data)-probeSample:]...)
 	sc.sample = sample
 	sc.probe = r.encProbe.EncodeAll(sample, sc.probe[:0])
 	return float64(len(sc.probe)) > probeThreshold*float64(len(sample))

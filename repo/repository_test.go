@@ -418,6 +418,26 @@ func TestCompressionSkewedLiterals(t *testing.T) {
 	}
 }
 
+// TestAutoCompressionMixedBlob: a blob random at its start, middle and
+// end but text in between (as in a tar or a disk image) is compressible,
+// and auto must see it: restic compresses it, and three probe samples at
+// those places once stored it as it was.
+func TestAutoCompressionMixedBlob(t *testing.T) {
+	const n = 1 << 20
+	data := randomBytes(5, n)
+	line := []byte("GET /index.html HTTP/1.1 200 5120 \"Mozilla/5.0\"\n")
+	for _, r := range [][2]int{{n / 8, n * 3 / 8}, {n * 5 / 8, n * 7 / 8}} {
+		for off := r[0]; off < r[1]; off += len(line) {
+			copy(data[off:r[1]], line)
+		}
+	}
+	r := initRepo(t, mem.New(), 2, repo.Options{Compression: repo.CompressionAuto})
+	pb := saveFlushed(t, r, data)
+	if ratio := float64(pb.Length) / n; pb.UncompressedLength == 0 || ratio > 0.55 {
+		t.Fatalf("half-text blob stored at %.3f of its size (compressed=%v), want at most 0.55", ratio, pb.UncompressedLength != 0)
+	}
+}
+
 func TestStaleLocksAndUnlock(t *testing.T) {
 	ctx := context.Background()
 	r := initRepo(t, mem.New(), 2, repo.Options{})

@@ -20,16 +20,6 @@ import (
 // cuts the same chunks.
 const benchPolynomial = chunk.Polynomial(0x3DA3358B4DC173)
 
-// The compressibility probe of --compression auto, with the constants of
-// repo/blob_encode.go (unexported there): blobs of 64 KiB or more whose
-// three 4 KiB samples do not shrink below 97% at the fastest level are
-// stored uncompressed.
-const (
-	probeMinBlob   = 64 << 10
-	probeSample    = 4 << 10
-	probeThreshold = 0.97
-)
-
 // pipeline is the CPU work of writing a backup's data, without any I/O:
 // chunking, the blob ID (SHA-256), deduplication, compression (auto: with
 // the probe) and sealing into pack-sized buffers, whose pack IDs are
@@ -215,11 +205,10 @@ func (w *pipeWorker) plaintext(c []byte) []byte {
 	if w.p.enc == nil {
 		return c
 	}
-	if len(c) >= probeMinBlob {
-		mid := len(c)/2 - probeSample/2
-		w.sample = append(append(append(w.sample[:0], c[:probeSample]...), c[mid:mid+probeSample]...), c[len(c)-probeSample:]...)
+	if sample := repo.ProbeSample(w.sample, c); sample != nil {
+		w.sample = sample
 		w.probed = w.p.probe.EncodeAll(w.sample, w.probed[:0])
-		if float64(len(w.probed)) > probeThreshold*float64(len(w.sample)) {
+		if float64(len(w.probed)) > repo.ProbeThreshold*float64(len(w.sample)) {
 			return c
 		}
 	}
