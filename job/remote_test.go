@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -249,7 +250,12 @@ func TestStaleLock(t *testing.T) {
 	}
 	locks := filepath.Join(repoDir, "locks")
 	for i := 0; ; i++ {
-		if entries, _ := os.ReadDir(locks); len(entries) > 0 {
+		// A finished lock file, not the temporary file it is written to
+		// first: killed before the rename, the process leaves no lock.
+		if entries, _ := os.ReadDir(locks); slices.ContainsFunc(entries, func(e os.DirEntry) bool {
+			_, err := repo.ParseID(e.Name())
+			return err == nil
+		}) {
 			break
 		}
 		if i == 600 {
