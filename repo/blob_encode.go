@@ -29,9 +29,10 @@ const (
 	probeThreshold = 0.97     // compressed/original above this: incompressible
 )
 
-// ProbeSample appends to dst what auto compression's probe compresses to
-// judge whether data is worth compressing, and returns it; nil when data
-// is too small to be probed (it is simply compressed). Data is judged
+// ProbeSample returns what auto compression's probe compresses to judge
+// whether data is worth compressing, built in dst's array (its contents
+// are replaced); nil when data is too small to be probed (it is simply
+// compressed). Data is judged
 // incompressible when the probe's fastest-level output is above
 // ProbeThreshold times the sample's length. Exported for the benchmark
 // harness, which does the same CPU work without a repository.
