@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/internal/sha256x2"
 	"github.com/hbackup/hbackup/repo/internal/pack"
 )
 
@@ -87,13 +88,22 @@ func (d *BlobDecoder) SealedBuffer(n int) []byte {
 
 // Decode decrypts, decompresses and verifies one stored blob.
 func (d *BlobDecoder) Decode(pb PackedBlob, sealed []byte) ([]byte, error) {
+	out, err := d.open(pb, sealed)
+	if err != nil {
+		return nil, err
+	}
+	return d.r.verifyBlob(pb, out)
+}
+
+// open is Decode without the check of the plaintext against the blob ID.
+func (d *BlobDecoder) open(pb PackedBlob, sealed []byte) ([]byte, error) {
 	if pb.UncompressedLength == 0 {
 		out, err := d.r.key.Open(d.plain[:0], sealed)
 		if err != nil {
 			return nil, blobIntegrityError(pb, "%v", err)
 		}
 		d.plain = out[:0]
-		return d.r.verifyBlob(pb, out)
+		return out, nil
 	}
 	decrypted, err := d.r.key.Open(d.scratch[:0], sealed)
 	if err != nil {
@@ -107,20 +117,17 @@ func (d *BlobDecoder) Decode(pb PackedBlob, sealed []byte) ([]byte, error) {
 	if out != nil {
 		d.plain = out[:0]
 	}
-	if err != nil {
-		return nil, err
-	}
-	return d.r.verifyBlob(pb, out)
+	return out, err
 }
 
-// decodeInPlace is Decode for stored bytes the caller no longer needs:
-// they are decrypted in place (see DecodeBlobInPlace), so the scratch
-// buffer stays unused and an uncompressed blob needs no plain buffer.
-func (d *BlobDecoder) decodeInPlace(pb PackedBlob, sealed []byte) ([]byte, error) {
+// openInPlace is open for stored bytes the caller no longer needs: they
+// are decrypted in place (see DecodeBlobInPlace), so the scratch buffer
+// stays unused and an uncompressed blob needs no plain buffer.
+func (d *BlobDecoder) openInPlace(pb PackedBlob, sealed []byte) ([]byte, error) {
 	if pb.UncompressedLength != 0 && cap(d.plain) < int(pb.UncompressedLength) {
 		d.plain = make([]byte, 0, pb.UncompressedLength)
 	}
-	out, err := d.r.DecodeBlobInPlace(pb, sealed, d.plain)
+	out, err := d.r.openBlobInPlace(pb, sealed, d.plain)
 	if pb.UncompressedLength != 0 && out != nil {
 		d.plain = out[:0]
 	}
@@ -156,8 +163,9 @@ func blobIntegrityError(pb PackedBlob, format string, args ...any) error {
 
 // StreamPack reads the given blobs of one pack in a single request, in
 // offset order, and calls fn with each blob's plaintext or the error that
-// decoding it gave. An error returned by fn stops the stream. The
-// plaintext slice is only valid during the call.
+// decoding it gave. Blobs are checked two at a time, so fn may see a
+// blob before one stored ahead of it. An error returned by fn stops the
+// stream. The plaintext slice is only valid during the call.
 func (r *Repository) StreamPack(ctx context.Context, packID ID, blobs []PackedBlob, fn func(pb PackedBlob, plain []byte, err error) error) error {
 	// The caller never sees the stored bytes, so each blob is decrypted
 	// where it was read: a stream then holds two blob-sized buffers, not
@@ -192,34 +200,92 @@ func (r *Repository) streamPack(ctx context.Context, packID ID, blobs []PackedBl
 	return r.be.Load(ctx, h, int(end-uint64(start)), int64(start), func(rd io.Reader) error {
 		br := bufio.NewReaderSize(rd, 256<<10)
 		pos := uint64(start)
-		dec := r.NewBlobDecoder()
-		defer dec.Release()
-		for _, b := range blobs {
-			if uint64(b.Offset) < pos { // overlapping entries: skip ahead impossible
-				return fmt.Errorf("%w: pack %v: overlapping blobs at offset %d", ErrIntegrity, packID, b.Offset)
+		// Blobs are checked against their IDs two at a time, each in a
+		// lane of a sha256x2.Pair with its own decoder, since hashing two
+		// messages costs little more than one. A lane whose blob is done
+		// takes the next blob of the pack while the other one's longer
+		// blob is still being hashed, so blobs may be delivered out of
+		// offset order, and only two are held at once.
+		var decs [2]*BlobDecoder
+		var lanes [2]openedBlob
+		var pair sha256x2.Pair
+		defer func() {
+			for _, d := range decs {
+				if d != nil {
+					d.Release()
+				}
 			}
-			if _, err := br.Discard(int(uint64(b.Offset) - pos)); err != nil {
-				return fmt.Errorf("read pack %v: %w", packID, err)
+		}()
+		next := 0
+		for {
+			for i := range lanes {
+				for !pair.Busy(i) && next < len(blobs) {
+					b := blobs[next]
+					next++
+					if decs[i] == nil {
+						decs[i] = r.NewBlobDecoder()
+					}
+					o, err := r.openNext(br, &pos, packID, b, decs[i], inPlace)
+					if err != nil {
+						return err // reading the pack failed
+					}
+					if o.err != nil {
+						if err := fn(o.pb, o.sealed, nil, o.err); err != nil {
+							return err
+						}
+						continue
+					}
+					lanes[i] = o
+					pair.Start(i, o.plain)
+				}
 			}
-			sealed := dec.SealedBuffer(int(b.Length))
-			if _, err := io.ReadFull(br, sealed); err != nil {
-				return fmt.Errorf("read pack %v: %w", packID, err)
+			if !pair.Busy(0) && !pair.Busy(1) {
+				return nil
 			}
-			pos = uint64(b.Offset) + uint64(b.Length)
-			var plain []byte
-			var err error
-			if inPlace {
-				plain, err = dec.decodeInPlace(b, sealed)
-				sealed = nil
-			} else {
-				plain, err = dec.Decode(b, sealed)
+			i, sum := pair.Next()
+			o := lanes[i]
+			lanes[i] = openedBlob{}
+			if sum != o.pb.ID {
+				o.plain, o.err = nil, blobIntegrityError(o.pb, "content does not match its ID")
 			}
-			if ferr := fn(b, sealed, plain, err); ferr != nil {
-				return ferr
+			if err := fn(o.pb, o.sealed, o.plain, o.err); err != nil {
+				return err
 			}
 		}
-		return nil
 	})
+}
+
+// openNext reads blob b from br, a pack's bytes from offset *pos on, and
+// decrypts and decompresses it with dec. A blob that cannot be decoded is
+// returned with its error; the error returned is reading the pack's.
+func (r *Repository) openNext(br *bufio.Reader, pos *uint64, packID ID, b PackedBlob, dec *BlobDecoder, inPlace bool) (openedBlob, error) {
+	if uint64(b.Offset) < *pos { // overlapping entries: skip ahead impossible
+		return openedBlob{}, fmt.Errorf("%w: pack %v: overlapping blobs at offset %d", ErrIntegrity, packID, b.Offset)
+	}
+	if _, err := br.Discard(int(uint64(b.Offset) - *pos)); err != nil {
+		return openedBlob{}, fmt.Errorf("read pack %v: %w", packID, err)
+	}
+	sealed := dec.SealedBuffer(int(b.Length))
+	if _, err := io.ReadFull(br, sealed); err != nil {
+		return openedBlob{}, fmt.Errorf("read pack %v: %w", packID, err)
+	}
+	*pos = uint64(b.Offset) + uint64(b.Length)
+	o := openedBlob{pb: b}
+	if inPlace {
+		o.plain, o.err = dec.openInPlace(b, sealed)
+	} else {
+		o.sealed = sealed
+		o.plain, o.err = dec.open(b, sealed)
+	}
+	return o, nil
+}
+
+// openedBlob is a blob decrypted and decompressed (or its error), not yet
+// checked against its ID.
+type openedBlob struct {
+	pb            PackedBlob
+	sealed, plain []byte
+	err           error
 }
 
 // ReadPackHeader reads and decodes the header of a pack of the given size

@@ -2,8 +2,10 @@ package repo_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/hbackup/hbackup/backend"
@@ -125,4 +127,61 @@ func TestStreamPackDecodesInPlace(t *testing.T) {
 			t.Errorf("intact blob %v: error %v, equal %v", id, errs[id], bytes.Equal(got[id], data))
 		}
 	}
+}
+
+// TestStreamPackChecksIDs: StreamPack checks blobs against their IDs two
+// at a time; a blob whose plaintext does not match its ID is reported
+// alone, wherever it sits (first or second of a pair, or the odd one
+// out), and its neighbours are still delivered intact.
+func TestStreamPackChecksIDs(t *testing.T) {
+	ctx := context.Background()
+	r := initRepo(t, mem.New(), 2, repo.Options{})
+	defer r.Close()
+	var entries []repo.PackedBlob
+	byID := map[repo.ID][]byte{}
+	for i := range 5 {
+		data := randomBytes(uint64(20+i), 1000+i*3000)
+		if i%2 == 0 {
+			data = bytes.Repeat([]byte{byte('a' + i)}, 20000+i)
+		}
+		id, _, err := r.SaveBlob(ctx, repo.DataBlob, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID[id] = data
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id := range byID {
+		entries = append(entries, r.Index().Lookup(repo.BlobHandle{ID: id, Type: repo.DataBlob})[0])
+	}
+	for _, n := range []int{4, 5} { // pairs only; pairs and one alone
+		for wrong := range n {
+			list := append([]repo.PackedBlob(nil), entries[:n]...)
+			sortByOffset(list)
+			list[wrong].ID = repo.Hash([]byte("not this blob"))
+			var delivered int
+			err := r.StreamPack(ctx, list[0].PackID, list, func(pb repo.PackedBlob, plain []byte, err error) error {
+				delivered++
+				if pb.ID == list[wrong].ID {
+					if !errors.Is(err, repo.ErrIntegrity) || plain != nil {
+						t.Errorf("%d blobs, blob %d has a wrong ID: error %v, %d bytes", n, wrong, err, len(plain))
+					}
+					return nil
+				}
+				if err != nil || !bytes.Equal(plain, byID[pb.ID]) {
+					t.Errorf("%d blobs, blob %d wrong: intact blob %v: error %v", n, wrong, pb.ID.Str(), err)
+				}
+				return nil
+			})
+			if err != nil || delivered != n {
+				t.Fatalf("%d blobs: %d delivered, error %v", n, delivered, err)
+			}
+		}
+	}
+}
+
+func sortByOffset(list []repo.PackedBlob) {
+	slices.SortFunc(list, func(a, b repo.PackedBlob) int { return cmp.Compare(a.Offset, b.Offset) })
 }

@@ -10,17 +10,18 @@ import (
 	"sync"
 
 	"github.com/hbackup/hbackup/chunk"
+	"github.com/hbackup/hbackup/internal/sha256x2"
 	"github.com/hbackup/hbackup/repo"
 )
 
 // fileBuffers are reused across files: allocating (and zeroing) a
 // MaxSize chunk buffer per file dominated the cost of small files. The
-// MaxSize buffer is only allocated for the first file that needs the
+// MaxSize buffers are only allocated for the first file that needs the
 // chunker, so a backup of small files holds MinSize per worker, not
 // MaxSize.
 type fileBuffers struct {
-	small   []byte // MinSize: all of a file shorter than MinSize
-	chunk   []byte // MaxSize, or nil until a larger file came along
+	small   []byte    // MinSize: all of a file shorter than MinSize
+	chunks  [2][]byte // MaxSize each, one per hash lane, or nil until a larger file came along
 	chunker *chunk.Chunker
 }
 
@@ -72,8 +73,8 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		src = io.MultiReader(bytes.NewReader(prefix), f)
 	}
 
-	if bufs.chunk == nil {
-		bufs.chunk = make([]byte, chunk.MaxSize)
+	if bufs.chunks[0] == nil {
+		bufs.chunks = [2][]byte{make([]byte, chunk.MaxSize), make([]byte, chunk.MaxSize)}
 	}
 	pol := a.repo.Config().ChunkerPolynomial
 	if bufs.chunker == nil {
@@ -99,9 +100,22 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 // chunkFile reads the chunker's chunks and hashes them, building the
 // content list in order. Chunks handed to the savers are stored in the
 // background, tracked in saves.
+//
+// Two chunks are hashed at once, one per lane of a sha256x2.Pair (two
+// hashes cost little more than one): each lane has a chunk buffer, and a
+// lane whose chunk is hashed and stored takes the next chunk while the
+// other lane's longer chunk is still being hashed.
 func (a *archiver) chunkFile(ctx context.Context, path string, bufs *fileBuffers, fileSize int64, saves *fileSaves) ([]repo.ID, uint64, error) {
 	content := []repo.ID{}
-	var size uint64
+	var size uint64 // bytes read by the chunker so far
+	var pair sha256x2.Pair
+	type laneChunk struct {
+		data  []byte
+		index int    // in content
+		end   uint64 // the chunk's end in the file
+	}
+	var lanes [2]laneChunk
+	eof := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
@@ -109,29 +123,43 @@ func (a *archiver) chunkFile(ctx context.Context, path string, bufs *fileBuffers
 		if err := saves.failed(); err != nil {
 			return nil, 0, err
 		}
-		data, err := bufs.chunker.Next(bufs.chunk)
-		if errors.Is(err, io.EOF) {
-			break
+		for i := range lanes {
+			if pair.Busy(i) || eof {
+				continue
+			}
+			data, err := bufs.chunker.Next(bufs.chunks[i])
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				return nil, 0, fmt.Errorf("read %s: %w", path, err)
+			}
+			size += uint64(len(data))
+			content = append(content, repo.ID{})
+			lanes[i] = laneChunk{data: data, index: len(content) - 1, end: size}
+			pair.Start(i, data)
 		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("read %s: %w", path, err)
+		if !pair.Busy(0) && !pair.Busy(1) {
+			return content, size, nil
 		}
-		id := repo.Hash(data)
-		size += uint64(len(data))
+		i, sum := pair.Next()
+		c := lanes[i]
+		id := repo.ID(sum)
+		content[c.index] = id
+		var err error
 		switch {
 		case a.cheapStore(id):
-			err = a.storeChunk(ctx, id, data)
-		case a.handOver(size, fileSize):
-			err = a.savers.submit(ctx, saves, id, data)
+			err = a.storeChunk(ctx, id, c.data)
+		case a.handOver(c.end, fileSize):
+			err = a.savers.submit(ctx, saves, id, c.data)
 		default:
-			err = a.savers.store(ctx, id, data)
+			err = a.savers.store(ctx, id, c.data)
 		}
 		if err != nil {
 			return nil, 0, err
 		}
-		content = append(content, id)
 	}
-	return content, size, nil
 }
 
 // handOver tells whether to hand a chunk to the savers rather than store
