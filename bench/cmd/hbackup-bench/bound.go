@@ -62,9 +62,9 @@ func boundScenarios() []boundScenario {
 				{Name: "bound-pipeline small/", Kind: "pipeline", Scope: "small", Mode: "auto"},
 			},
 			title: func(l boundLine) string {
-				work := "chunk+sha256+probe+zstd+seal+pack sha256"
+				work := "chunk+sha256 (two at a time)+probe+zstd+seal+pack sha256"
 				if l.Mode == "off" {
-					work = "chunk+sha256+seal+pack sha256"
+					work = "chunk+sha256 (two at a time)+seal+pack sha256"
 				}
 				return fmt.Sprintf("%s of %s, in memory (loaded before timing), %d workers", work, of(l), n)
 			}},
@@ -74,7 +74,7 @@ func boundScenarios() []boundScenario {
 				{Name: "bound-verify blobs", Kind: "verify", Mode: "blobs"},
 			},
 			title: func(l boundLine) string {
-				work := "open+unzstd+sha256 of every blob"
+				work := "open+unzstd+sha256 (two at a time) of every blob"
 				if l.Mode == "packs" {
 					work = "pack sha256, then " + work
 				}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hbackup/hbackup/internal/sha256x2"
 	"github.com/hbackup/hbackup/repo"
 	"github.com/klauspost/compress/zstd"
 )
@@ -51,7 +52,12 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
-				var opened, plain []byte
+				// Blob IDs are checked two at a time, as StreamPack does:
+				// each lane of the pair has its own buffers.
+				var opened, plain [2][]byte
+				var out [2][]byte
+				var ids [2]repo.ID
+				var pair sha256x2.Pair
 				for {
 					i := int(next.Add(1) - 1)
 					if i >= len(packs) || ctx.Err() != nil {
@@ -62,25 +68,39 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 					if packHash {
 						_ = repo.Hash(mp.data)
 					}
-					for _, b := range mp.blobs {
-						var err error
-						if opened, err = p.key.Open(opened[:0], mp.data[b.off:b.off+b.len]); err != nil {
-							errs[w] = fmt.Errorf("bound-verify: open blob %v: %w", b.id, err)
-							return
-						}
-						out := opened
-						if b.compressed {
-							if plain, err = dec.DecodeAll(opened, plain[:0]); err != nil {
-								errs[w] = fmt.Errorf("bound-verify: decompress blob %v: %w", b.id, err)
+					nb := 0
+					for {
+						for l := range 2 {
+							if pair.Busy(l) || nb == len(mp.blobs) {
+								continue
+							}
+							b := mp.blobs[nb]
+							nb++
+							var err error
+							if opened[l], err = p.key.Open(opened[l][:0], mp.data[b.off:b.off+b.len]); err != nil {
+								errs[w] = fmt.Errorf("bound-verify: open blob %v: %w", b.id, err)
 								return
 							}
-							out = plain
+							out[l] = opened[l]
+							if b.compressed {
+								if plain[l], err = dec.DecodeAll(opened[l], plain[l][:0]); err != nil {
+									errs[w] = fmt.Errorf("bound-verify: decompress blob %v: %w", b.id, err)
+									return
+								}
+								out[l] = plain[l]
+							}
+							ids[l] = b.id
+							pair.Start(l, out[l])
 						}
-						if repo.Hash(out) != b.id {
-							errs[w] = fmt.Errorf("bound-verify: blob %v: content does not match its ID", b.id)
+						if !pair.Busy(0) && !pair.Busy(1) {
+							break
+						}
+						l, sum := pair.Next()
+						if repo.ID(sum) != ids[l] {
+							errs[w] = fmt.Errorf("bound-verify: blob %v: content does not match its ID", ids[l])
 							return
 						}
-						total.Add(int64(len(out)))
+						total.Add(int64(len(out[l])))
 					}
 				}
 			})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hbackup/hbackup/chunk"
 	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/internal/sha256x2"
 	"github.com/hbackup/hbackup/repo"
 	"github.com/klauspost/compress/zstd"
 )
@@ -145,8 +146,8 @@ type pipeWorker struct {
 	seen    *idSet
 	chunker *chunk.Chunker
 	rd      *bytes.Reader
-	buf     []byte // a chunk
-	comp    []byte // its compressed form
+	bufs    [2][]byte // a chunk per hash lane
+	comp    []byte    // its compressed form
 	sample  []byte
 	probed  []byte
 	pack    []byte
@@ -156,33 +157,55 @@ type pipeWorker struct {
 func (p *pipeline) newWorker(seen *idSet) *pipeWorker {
 	rd := bytes.NewReader(nil)
 	return &pipeWorker{p: p, seen: seen, rd: rd, chunker: chunk.New(rd, benchPolynomial),
-		buf: make([]byte, chunk.MaxSize), pack: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}
+		bufs: [2][]byte{make([]byte, chunk.MaxSize), make([]byte, chunk.MaxSize)}, pack: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}
 }
 
+// file chunks, hashes and stores one file's data. Chunk IDs are hashed two
+// at a time, as hbackup's archiver does (see sha256x2.Pair).
 func (w *pipeWorker) file(data []byte) error {
 	w.rd.Reset(data)
 	w.chunker.Reset(w.rd, benchPolynomial)
+	var pair sha256x2.Pair
+	var lanes [2][]byte
+	eof := false
 	for {
-		c, err := w.chunker.Next(w.buf)
-		if errors.Is(err, io.EOF) {
+		for i := range lanes {
+			if pair.Busy(i) || eof {
+				continue
+			}
+			c, err := w.chunker.Next(w.bufs[i])
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("chunking: %w", err)
+			}
+			lanes[i] = c
+			pair.Start(i, c)
+		}
+		if !pair.Busy(0) && !pair.Busy(1) {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("chunking: %w", err)
-		}
-		id := repo.Hash(c)
-		if !w.seen.add(id) {
-			continue
-		}
-		off := len(w.pack)
-		plain := w.plaintext(c)
-		w.pack = w.p.key.Seal(w.pack, plain)
-		if w.p.keep != nil {
-			w.blobs = append(w.blobs, memBlob{id: id, off: off, len: len(w.pack) - off, compressed: len(plain) > 0 && &plain[0] != &c[0]})
-		}
-		if len(w.pack) >= w.p.packSize {
-			w.flush()
-		}
+		i, sum := pair.Next()
+		w.store(repo.ID(sum), lanes[i])
+	}
+}
+
+// store compresses (unless off or incompressible), seals and packs a
+// chunk unless it was seen before.
+func (w *pipeWorker) store(id repo.ID, c []byte) {
+	if !w.seen.add(id) {
+		return
+	}
+	off := len(w.pack)
+	plain := w.plaintext(c)
+	w.pack = w.p.key.Seal(w.pack, plain)
+	if w.p.keep != nil {
+		w.blobs = append(w.blobs, memBlob{id: id, off: off, len: len(w.pack) - off, compressed: len(plain) > 0 && &plain[0] != &c[0]})
+	}
+	if len(w.pack) >= w.p.packSize {
+		w.flush()
 	}
 }
 
