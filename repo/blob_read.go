@@ -205,15 +205,19 @@ func (r *Repository) streamPack(ctx context.Context, packID ID, blobs []PackedBl
 		// messages costs little more than one. A lane whose blob is done
 		// takes the next blob of the pack while the other one's longer
 		// blob is still being hashed, so blobs may be delivered out of
-		// offset order, and only two are held at once.
+		// offset order, and only two are held at once. The second lane
+		// takes only blobs up to maxPairedBlob, so that its decoder's
+		// buffers (from a pool of their own) stay small: a stream then
+		// holds at most a few MiB more than with one lane.
 		var decs [2]*BlobDecoder
 		var lanes [2]openedBlob
 		var pair sha256x2.Pair
 		defer func() {
-			for _, d := range decs {
-				if d != nil {
-					d.Release()
-				}
+			if decs[0] != nil {
+				decs[0].Release()
+			}
+			if decs[1] != nil {
+				r.pairDecoders.Put(decs[1])
 			}
 		}()
 		next := 0
@@ -221,9 +225,12 @@ func (r *Repository) streamPack(ctx context.Context, packID ID, blobs []PackedBl
 			for i := range lanes {
 				for !pair.Busy(i) && next < len(blobs) {
 					b := blobs[next]
+					if i == 1 && max(b.Length, b.UncompressedLength) > maxPairedBlob {
+						break // for lane 0, once it is free
+					}
 					next++
 					if decs[i] == nil {
-						decs[i] = r.NewBlobDecoder()
+						decs[i] = r.newLaneDecoder(i)
 					}
 					o, err := r.openNext(br, &pos, packID, b, decs[i], inPlace)
 					if err != nil {
@@ -253,6 +260,24 @@ func (r *Repository) streamPack(ctx context.Context, packID ID, blobs []PackedBl
 			}
 		}
 	})
+}
+
+// maxPairedBlob is the largest blob (stored or plaintext) that the
+// second hash lane of a pack stream takes. Most chunks are 512 KiB to
+// 2 MiB, so most blobs still pair up.
+const maxPairedBlob = 2 << 20
+
+// newLaneDecoder returns a decoder for hash lane i of a pack stream:
+// lane 1's come from their own pool, since they only ever grow to
+// maxPairedBlob.
+func (r *Repository) newLaneDecoder(i int) *BlobDecoder {
+	if i == 0 {
+		return r.NewBlobDecoder()
+	}
+	if d, ok := r.pairDecoders.Get().(*BlobDecoder); ok {
+		return d
+	}
+	return &BlobDecoder{r: r}
 }
 
 // openNext reads blob b from br, a pack's bytes from offset *pos on, and

@@ -126,8 +126,9 @@ type Repository struct {
 	spoolWarn sync.Once
 	turns     chan struct{}
 
-	scratchPool sync.Pool // *scratch, per concurrent SaveBlob
-	decoders    sync.Pool // *BlobDecoder, per concurrent pack reader
+	scratchPool  sync.Pool // *scratch, per concurrent SaveBlob
+	decoders     sync.Pool // *BlobDecoder, per concurrent pack reader
+	pairDecoders sync.Pool // *BlobDecoder for the second hash lane of a pack stream, for blobs up to maxPairedBlob
 }
 
 // Init creates a new repository on be, protected by password.

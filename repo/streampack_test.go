@@ -131,8 +131,9 @@ func TestStreamPackDecodesInPlace(t *testing.T) {
 
 // TestStreamPackChecksIDs: StreamPack checks blobs against their IDs two
 // at a time; a blob whose plaintext does not match its ID is reported
-// alone, wherever it sits (first or second of a pair, or the odd one
-// out), and its neighbours are still delivered intact.
+// alone, wherever it sits (first or second of a pair, the odd one out,
+// or a blob too large to be paired), and its neighbours are still
+// delivered intact.
 func TestStreamPackChecksIDs(t *testing.T) {
 	ctx := context.Background()
 	r := initRepo(t, mem.New(), 2, repo.Options{})
@@ -141,6 +142,9 @@ func TestStreamPackChecksIDs(t *testing.T) {
 	byID := map[repo.ID][]byte{}
 	for i := range 5 {
 		data := randomBytes(uint64(20+i), 1000+i*3000)
+		if i == 3 {
+			data = randomBytes(23, 3<<20) // too large for the second hash lane
+		}
 		if i%2 == 0 {
 			data = bytes.Repeat([]byte{byte('a' + i)}, 20000+i)
 		}
