@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -72,28 +71,8 @@ func bodyText(resp *http.Response) string {
 // withRetryAfter marks err with the server's Retry-After, if it sent one,
 // so backend/retry waits at least that long.
 func withRetryAfter(resp *http.Response, err error) error {
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if d, ok := backend.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 		return backend.RetryAfter(err, d)
 	}
 	return err
-}
-
-// parseRetryAfter reads a Retry-After value: a number of seconds or an
-// HTTP date (RFC 9110, 10.2.3). A date in the past means no wait.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s < 0 {
-			return 0, false
-		}
-		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
 }
