@@ -51,11 +51,26 @@ func (g *globalOptions) report(ctx context.Context, err error) int {
 	switch code {
 	case exitOK:
 	case exitPartial:
-		fmt.Fprintf(g.stderr, "Warning: %v\n", err)
+		g.printExit(code, fmt.Sprintf("Warning: %v", err))
 	case exitInterrupted:
-		fmt.Fprintln(g.stderr, "interrupted")
+		g.printExit(code, "interrupted")
 	default:
-		fmt.Fprintf(g.stderr, "Fatal: %v\n", err)
+		g.printExit(code, fmt.Sprintf("Fatal: %v", err))
 	}
 	return code
+}
+
+// printExit prints the message a command ends with on stderr: as is, or
+// with --json as restic (0.17 and later) does, one JSON line
+// {"message_type": "exit_error", "code": ..., "message": ...}.
+func (g *globalOptions) printExit(code int, message string) {
+	if g.json {
+		_ = writeJSON(g.stderr, struct {
+			MessageType string `json:"message_type"`
+			Code        int    `json:"code"`
+			Message     string `json:"message"`
+		}{"exit_error", code, message})
+		return
+	}
+	fmt.Fprintln(g.stderr, message)
 }

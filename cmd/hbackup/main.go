@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err := g.finish(); err != nil {
-		fmt.Fprintf(stderr, "Fatal: %v\n", err)
+		g.printExit(exitFatal, fmt.Sprintf("Fatal: %v", err))
 		return exitFatal
 	}
 	err := runFn(ctx, fs.Args())

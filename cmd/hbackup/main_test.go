@@ -259,3 +259,37 @@ func TestCatAndCopyChunkerParams(t *testing.T) {
 		t.Fatalf("polynomials differ: %q vs %q", a, b)
 	}
 }
+
+// TestJSONExitError: with --json, a fatal error ends with restic's
+// exit_error message on stderr (one JSON line with the code and the
+// message), and stdout stays free of it; without --json, the plain line.
+func TestJSONExitError(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-repo")
+	env := map[string]string{"RESTIC_PASSWORD": "pw"}
+	out, errb, code := runCLI(t, env, "snapshots", "--json", "-r", missing)
+	if code != exitNoRepo || out != "" {
+		t.Fatalf("missing repository: code %d, stdout %q", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(errb), "\n")
+	var msg struct {
+		MessageType string `json:"message_type"`
+		Code        int    `json:"code"`
+		Message     string `json:"message"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &msg); err != nil {
+		t.Fatalf("last stderr line is not JSON: %v\n%s", err, errb)
+	}
+	if msg.MessageType != "exit_error" || msg.Code != exitNoRepo || !strings.Contains(msg.Message, missing) {
+		t.Fatalf("exit_error message %+v", msg)
+	}
+	// Before the repository is opened: no repository given at all.
+	_, errb, code = runCLI(t, env, "snapshots", "--json")
+	if code != exitFatal || !strings.Contains(errb, `"message_type":"exit_error","code":1`) {
+		t.Fatalf("no repository flag: code %d, stderr %q", code, errb)
+	}
+	_, errb, code = runCLI(t, env, "snapshots", "-r", missing)
+	if code != exitNoRepo || !strings.HasPrefix(errb, "Fatal: ") || strings.Contains(errb, "exit_error") {
+		t.Fatalf("without --json: code %d, stderr %q", code, errb)
+	}
+}
