@@ -11,7 +11,9 @@ import (
 )
 
 // checkJSON runs hbackup check --json --read-data and decodes its output:
-// the summary (the only line on stdout) and the error lines on stderr.
+// the summary (the only line on stdout) and the error lines on stderr. A
+// failed check ends stderr with restic's exit_error line, with the exit
+// code.
 func checkJSON(t *testing.T, repoDir string) (summary map[string]any, errs []string, code int) {
 	t.Helper()
 	stdout, stderr, code := newHbackup(repoDir).runErr("check", "--json", "--read-data")
@@ -19,15 +21,28 @@ func checkJSON(t *testing.T, repoDir string) (summary map[string]any, errs []str
 	if len(lines) != 1 || json.Unmarshal(lines[0], &summary) != nil || summary["message_type"] != "summary" {
 		t.Fatalf("stdout is not one summary line:\n%s", stdout)
 	}
-	for _, l := range bytes.Split(bytes.TrimSpace(stderr), []byte("\n")) {
+	lines = bytes.Split(bytes.TrimSpace(stderr), []byte("\n"))
+	for i, l := range lines {
 		var m map[string]any
-		if len(l) == 0 || bytes.HasPrefix(l, []byte("Fatal: ")) {
+		if len(l) == 0 {
 			continue
 		}
-		if err := json.Unmarshal(l, &m); err != nil || m["message_type"] != "error" {
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("stderr line is not JSON: %q", l)
+		}
+		if m["message_type"] == "exit_error" {
+			if i != len(lines)-1 || m["code"] != float64(code) {
+				t.Fatalf("exit_error %q: not the last line or not exit code %d", l, code)
+			}
+			continue
+		}
+		if m["message_type"] != "error" {
 			t.Fatalf("stderr line is not a JSON error: %q", l)
 		}
 		errs = append(errs, m["message"].(string))
+	}
+	if code != 0 && !bytes.Contains(lines[len(lines)-1], []byte(`"exit_error"`)) {
+		t.Fatalf("exit code %d without an exit_error line:\n%s", code, stderr)
 	}
 	return summary, errs, code
 }
