@@ -6,8 +6,10 @@
 // messages costs little more than one crypto/sha256 sum. Where the
 // extensions are missing, Sum2 falls back to crypto/sha256.
 //
-// Backups hash every chunk they store and restores and checks hash every
-// blob they read, so pairing those hashes shortens the hottest work.
+// Backups hash every chunk they store, and restore, copy and prune
+// (repo.StreamPack) hash every blob they read, so pairing those hashes
+// shortens the hottest work. check does not pair yet: it decrypts blobs
+// in place in its pack stream's buffer.
 package sha256x2
 
 import (
