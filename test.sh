@@ -22,3 +22,5 @@ fi
 
 go vet ./...
 go test -race -timeout 25m -count=1 ./... "$@"
+# The SHA-256 fallback for CPUs without the SHA extensions.
+go test -count=1 -tags purego ./internal/sha256x2

@@ -6,10 +6,11 @@
 // messages costs little more than one crypto/sha256 sum. Where the
 // extensions are missing, Sum2 falls back to crypto/sha256.
 //
-// Backups hash every chunk they store, and restore, copy and prune
-// (repo.StreamPack) hash every blob they read, so pairing those hashes
-// shortens the hottest work. check does not pair yet: it decrypts blobs
-// in place in its pack stream's buffer.
+// Backups hash every chunk they store and every pack they write (two
+// packs filling side by side: Digest and Write2), and restore, copy and
+// prune (repo.StreamPack) hash every blob they read, so pairing those
+// hashes shortens the hottest work. check does not pair yet: it decrypts
+// blobs in place in its pack stream's buffer.
 package sha256x2
 
 import (
