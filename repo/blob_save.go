@@ -133,15 +133,16 @@ func (r *Repository) place(ctx context.Context, t BlobType, id ID, ulen uint32, 
 	err := p.store(where, blob)
 
 	r.packerMu.Lock()
-	p.writers--
-	if err != nil && p.err == nil {
-		p.err = err
-	}
+	p.done(where, err)
 	ready := p.closed && p.writers == 0
+	ahead := p.file != nil && !p.closed && p.storedEnd-p.prefix.hinted >= r.hashAhead()
 	r.packerMu.Unlock()
 	if err != nil {
 		// Like a failed upload, a failed write stops the repository.
 		r.setUploadError(err)
+	}
+	if ahead {
+		r.hashAheadWith(p)
 	}
 	if ready {
 		// Also after a failed store: the upload removes the pack's file.
@@ -155,12 +156,14 @@ func (r *Repository) place(ctx context.Context, t BlobType, id ID, ulen uint32, 
 // reserve picks one of the type's two open packers at random and reserves
 // room for a sealed blob in it, returning the packer and where the blob goes. It
 // also returns a packer that had to be closed to make room and is ready
-// for upload. A new data packer is taken from *spare; when *spare is nil
-// and none can be made without waiting or I/O, the blob goes to the other
-// open packer if it has room. Failing that, reserve returns a nil packer
-// and a channel closed when some data packer opens: the caller makes one
-// without the lock (newDataPacker, which stops waiting for a buffer when
-// the channel closes) and calls again.
+// for upload. A new data packer is taken from *spare, which first fills
+// an empty slot. When *spare is nil and no packer can be made without
+// waiting or I/O, a blob for a memory pack goes to the other open packer
+// if it has room. Failing that (and always for a pack built in place,
+// so that two stay open), reserve returns a nil packer and a channel
+// closed when some data packer opens: the caller makes one without the
+// lock (newDataPacker, which stops waiting for a buffer when the channel
+// closes) and calls again.
 func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spare **packer) (p *packer, where blobSlot, ready *packer, opened <-chan struct{}) {
 	r.packerMu.Lock()
 	defer r.packerMu.Unlock()
@@ -168,6 +171,18 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spar
 	if set == nil {
 		set = &packerSet{}
 		r.packers[t] = set
+	}
+	if *spare != nil {
+		// A packer made without the lock fills an empty slot first, so
+		// the type has two open packers whatever slot is drawn.
+		for i, q := range set.open {
+			if q == nil {
+				set.open[i], *spare = *spare, nil
+				close(r.packerOpened)
+				r.packerOpened = make(chan struct{})
+				break
+			}
+		}
 	}
 	slot := rand.IntN(len(set.open))
 	p = set.open[slot]
@@ -199,7 +214,13 @@ func (r *Repository) reserve(t BlobType, id ID, sealedLen int, ulen uint32, spar
 		case p != nil && t == DataBlob:
 			close(r.packerOpened)
 			r.packerOpened = make(chan struct{})
+		case p == nil && t == DataBlob && r.buildFiles.Load() == 1:
+			// A pack built in place costs I/O to make: the caller makes
+			// it without the lock and comes back.
+			return nil, blobSlot{}, ready, r.packerOpened
 		case p == nil:
+			// Memory buffers are all taken: the other packer takes the
+			// blob if it has room.
 			k := set.withRoom(sealedLen)
 			if k < 0 {
 				return nil, blobSlot{}, ready, r.packerOpened

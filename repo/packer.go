@@ -32,6 +32,15 @@ type packer struct {
 	// file serialise on the kernel's inode lock anyway, where a waiting
 	// writer may spin; here it sleeps.
 	writeMu sync.Mutex
+
+	// For a pack built in place: which blobs are in the file, so that
+	// its hash can start before it is closed (packhash.go). Under the
+	// packer lock.
+	stored     []bool // per blob
+	storedNext int    // the first blob not stored
+	storedEnd  int    // bytes 0 to storedEnd of the file are all stored
+
+	prefix packPrefix // the pack's hash so far
 }
 
 func newMemoryPacker(tree bool, buf []byte) *packer {
@@ -63,15 +72,40 @@ func (p *packer) reserve(id ID, sealedLen int, ulen uint32) blobSlot {
 		region = p.buf[off:p.length:p.length]
 	}
 	p.blobs = append(p.blobs, b)
+	if p.file != nil {
+		p.stored = append(p.stored, false)
+	}
 	p.hdr += b.EntrySize()
 	p.writers++
-	return blobSlot{off: off, region: region}
+	return blobSlot{index: len(p.blobs) - 1, off: off, region: region}
 }
 
 // blobSlot is where a reserved blob goes.
 type blobSlot struct {
+	index  int // in blobs
 	off    int
 	region []byte // a memory pack's bytes for the blob
+}
+
+// done ends a writer's turn on a slot; the caller holds the packer lock.
+// A failed store is recorded in p.err, which fails the pack's upload.
+func (p *packer) done(s blobSlot, err error) {
+	p.writers--
+	if err != nil {
+		if p.err == nil {
+			p.err = err
+		}
+		return
+	}
+	if p.file == nil {
+		return
+	}
+	p.stored[s.index] = true
+	for p.storedNext < len(p.blobs) && p.stored[p.storedNext] {
+		b := p.blobs[p.storedNext]
+		p.storedEnd = int(b.Offset + b.Length)
+		p.storedNext++
+	}
 }
 
 // store writes a blob's stored bytes into its slot. It runs without the

@@ -113,6 +113,9 @@ type Repository struct {
 	buildFiles   atomic.Int32                     // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
 	liveFiles    map[backend.PendingFile]struct{} // packs built in place, not yet committed or aborted
 	stages       *stagePool                       // buffers for packs built in place
+	// pairedPackHash counts bytes of packs built in place hashed
+	// together with another pack's (packhash.go), for tests.
+	pairedPackHash atomic.Int64
 
 	uploads     sync.WaitGroup // pack uploads in flight
 	uploadErrMu sync.Mutex

@@ -2,11 +2,9 @@ package repo
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/hbackup/hbackup/backend"
@@ -181,34 +179,13 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 	if _, err := p.file.WriteAt(tail, int64(p.length)); err != nil {
 		return ID{}, fmt.Errorf("write pack header: %w", err)
 	}
-	if id, err = r.hashPackFile(p.file, p.length, tail); err != nil {
+	if id, err = r.filePackID(p, tail); err != nil {
 		return ID{}, err
 	}
 	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
 	if err := p.file.Commit(ctx, h); err != nil {
 		return ID{}, fmt.Errorf("save pack %v: %w", h, err)
 	}
-	return id, nil
-}
-
-// hashPackFile hashes the first n bytes of f followed by tail. Reading
-// the pack back (from the page cache, just written) costs less than
-// hashing it in order while savers write its blobs out of order.
-func (r *Repository) hashPackFile(f io.ReaderAt, n int, tail []byte) (ID, error) {
-	buf := r.stages.get(stageRound)
-	defer r.stages.put(buf)
-	h := sha256.New()
-	for off := 0; off < n; {
-		k := min(len(buf), n-off)
-		if _, err := f.ReadAt(buf[:k], int64(off)); err != nil {
-			return ID{}, fmt.Errorf("read back pack: %w", err)
-		}
-		h.Write(buf[:k])
-		off += k
-	}
-	h.Write(tail)
-	var id ID
-	h.Sum(id[:0])
 	return id, nil
 }
 
@@ -336,10 +313,7 @@ func (r *Repository) merge(a, b *packer) {
 			a.grow(len(sealed), r.opts.PackSize)
 		}
 		slot := a.reserve(blob.ID, len(sealed), blob.UncompressedLength)
-		if err := a.store(slot, storedBlob{sealed: sealed}); err != nil && a.err == nil {
-			a.err = err
-		}
-		a.writers--
+		a.done(slot, a.store(slot, storedBlob{sealed: sealed}))
 	}
 	if b.file != nil {
 		_ = b.file.Abort()
