@@ -62,9 +62,9 @@ func boundScenarios() []boundScenario {
 				{Name: "bound-pipeline small/", Kind: "pipeline", Scope: "small", Mode: "auto"},
 			},
 			title: func(l boundLine) string {
-				work := "chunk+sha256 (two at a time)+probe+zstd+seal+pack sha256"
+				work := "chunk+sha256 (two at a time)+probe+zstd+seal+pack sha256 (two packs at a time)"
 				if l.Mode == "off" {
-					work = "chunk+sha256 (two at a time)+seal+pack sha256"
+					work = "chunk+sha256 (two at a time)+seal+pack sha256 (two packs at a time)"
 				}
 				return fmt.Sprintf("%s of %s, in memory (loaded before timing), %d workers", work, of(l), n)
 			}},

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
+
+	"github.com/hbackup/hbackup/repo"
 )
 
 func boundOf(name string, wall, cpu float64) *boundResult {
@@ -130,6 +135,44 @@ func TestVerifySample(t *testing.T) {
 		// Repeated chunks are stored once, so at most the files' bytes.
 		if s.Bytes <= 0 || s.Bytes > want || s.RepoSize <= 0 {
 			t.Errorf("packHash %v: %d bytes verified of %d, %d sealed", packHash, s.Bytes, want, s.RepoSize)
+		}
+	}
+}
+
+// The pipeline hashes two packs at a time as they fill: every pack ID it
+// computes must still be the SHA-256 of the pack's bytes.
+func TestPipelinePackIDs(t *testing.T) {
+	p, err := newPipeline("off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	p.packSize = 4 << 20 // several chunks per pack, several packs
+	var mu sync.Mutex
+	var packs []memPack
+	p.keep = func(mp memPack) {
+		mu.Lock()
+		packs = append(packs, mp)
+		mu.Unlock()
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var files [][]byte
+	for range 24 {
+		data := make([]byte, 1<<20+rng.IntN(1<<20))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		files = append(files, data)
+	}
+	if _, err := p.run(t.Context(), files, p.workers(2)); err != nil {
+		t.Fatal(err)
+	}
+	if len(packs) < 6 {
+		t.Fatalf("%d packs, want at least 6", len(packs))
+	}
+	for i, mp := range packs {
+		if want := repo.ID(sha256.Sum256(mp.data)); mp.id != want {
+			t.Errorf("pack %d (%d bytes): ID %v, want %v", i, len(mp.data), mp.id, want)
 		}
 	}
 }

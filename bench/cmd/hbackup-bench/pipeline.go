@@ -40,6 +40,7 @@ type pipeline struct {
 
 // memPack is a pack held in memory: sealed blobs back to back.
 type memPack struct {
+	id    repo.ID // its pack ID as the pipeline hashed it
 	data  []byte
 	blobs []memBlob
 }
@@ -108,7 +109,7 @@ func (p *pipeline) run(ctx context.Context, files [][]byte, ws []*pipeWorker) (i
 				i := int(next.Add(1) - 1)
 				if i >= len(files) || ctx.Err() != nil {
 					errs[w] = ctx.Err()
-					pw.flush()
+					pw.flushAll()
 					return
 				}
 				if err := pw.file(files[i]); err != nil {
@@ -150,14 +151,26 @@ type pipeWorker struct {
 	comp    []byte    // its compressed form
 	sample  []byte
 	probed  []byte
-	pack    []byte
-	blobs   []memBlob // of pack, when the pipeline keeps packs
+	// Two packs fill side by side, and their IDs are hashed two at a
+	// time as they fill, as hbackup's packs built in place are (see
+	// repo/packhash.go).
+	packs [2]benchPack
+	next  int // the pack the next blob goes to
+}
+
+// benchPack is a pack being filled and the hash of its start.
+type benchPack struct {
+	buf    []byte
+	blobs  []memBlob // when the pipeline keeps packs
+	digest sha256x2.Digest
+	hashed int
 }
 
 func (p *pipeline) newWorker(seen *idSet) *pipeWorker {
 	rd := bytes.NewReader(nil)
 	return &pipeWorker{p: p, seen: seen, rd: rd, chunker: chunk.New(rd, benchPolynomial),
-		bufs: [2][]byte{make([]byte, chunk.MaxSize), make([]byte, chunk.MaxSize)}, pack: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}
+		bufs:  [2][]byte{make([]byte, chunk.MaxSize), make([]byte, chunk.MaxSize)},
+		packs: [2]benchPack{{buf: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}, {buf: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}}}
 }
 
 // file chunks, hashes and stores one file's data. Chunk IDs are hashed two
@@ -193,33 +206,59 @@ func (w *pipeWorker) file(data []byte) error {
 }
 
 // store compresses (unless off or incompressible), seals and packs a
-// chunk unless it was seen before.
+// chunk unless it was seen before. Blobs go to the two packs in turn.
 func (w *pipeWorker) store(id repo.ID, c []byte) {
 	if !w.seen.add(id) {
 		return
 	}
-	off := len(w.pack)
+	k := w.next
+	w.next ^= 1
+	pk, other := &w.packs[k], &w.packs[k^1]
+	off := len(pk.buf)
 	plain := w.plaintext(c)
-	w.pack = w.p.key.Seal(w.pack, plain)
+	pk.buf = w.p.key.Seal(pk.buf, plain)
 	if w.p.keep != nil {
-		w.blobs = append(w.blobs, memBlob{id: id, off: off, len: len(w.pack) - off, compressed: len(plain) > 0 && &plain[0] != &c[0]})
+		pk.blobs = append(pk.blobs, memBlob{id: id, off: off, len: len(pk.buf) - off, compressed: len(plain) > 0 && &plain[0] != &c[0]})
 	}
-	if len(w.pack) >= w.p.packSize {
-		w.flush()
+	if len(pk.buf) >= w.p.packSize {
+		w.flush(pk, other)
+		return
+	}
+	// Both packs a quarter of a pack ahead of their hashes: hash equal
+	// lengths of both together.
+	if n := min(len(pk.buf)-pk.hashed, len(other.buf)-other.hashed); n >= w.p.packSize/4 {
+		sha256x2.Write2(&pk.digest, pk.buf[pk.hashed:pk.hashed+n], &other.digest, other.buf[other.hashed:other.hashed+n])
+		pk.hashed += n
+		other.hashed += n
 	}
 }
 
-// flush computes the pack ID of the buffered blobs and empties the buffer.
-func (w *pipeWorker) flush() {
-	if len(w.pack) > 0 {
-		w.p.sealed.Add(int64(len(w.pack)))
-		_ = repo.Hash(w.pack)
-		if w.p.keep != nil {
-			w.p.keep(memPack{data: bytes.Clone(w.pack), blobs: w.blobs})
-			w.blobs = nil
-		}
-		w.pack = w.pack[:0]
+// flushAll finishes both packs.
+func (w *pipeWorker) flushAll() {
+	w.flush(&w.packs[0], &w.packs[1])
+	w.flush(&w.packs[1], &w.packs[0])
+}
+
+// flush computes the pack ID of pk's blobs, hashing the rest of pk
+// together with other's start, and empties pk.
+func (w *pipeWorker) flush(pk, other *benchPack) {
+	if len(pk.buf) == 0 {
+		return
 	}
+	w.p.sealed.Add(int64(len(pk.buf)))
+	rest := pk.buf[pk.hashed:]
+	if n := min(len(rest), len(other.buf)-other.hashed); n > 0 {
+		sha256x2.Write2(&pk.digest, rest, &other.digest, other.buf[other.hashed:other.hashed+n])
+		other.hashed += n
+	} else {
+		pk.digest.Write(rest)
+	}
+	id := repo.ID(pk.digest.Sum())
+	if w.p.keep != nil {
+		w.p.keep(memPack{id: id, data: bytes.Clone(pk.buf), blobs: pk.blobs})
+		pk.blobs = nil
+	}
+	pk.buf, pk.digest, pk.hashed = pk.buf[:0], sha256x2.Digest{}, 0
 }
 
 // plaintext is what gets sealed: c compressed, unless compression is off
