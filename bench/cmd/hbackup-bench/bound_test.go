@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 
 	"github.com/hbackup/hbackup/repo"
@@ -148,13 +147,7 @@ func TestPipelinePackIDs(t *testing.T) {
 	}
 	defer p.close()
 	p.packSize = 4 << 20 // several chunks per pack, several packs
-	var mu sync.Mutex
-	var packs []memPack
-	p.keep = func(mp memPack) {
-		mu.Lock()
-		packs = append(packs, mp)
-		mu.Unlock()
-	}
+	kept := p.keepPacks()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var files [][]byte
 	for range 24 {
@@ -167,6 +160,7 @@ func TestPipelinePackIDs(t *testing.T) {
 	if _, err := p.run(t.Context(), files, p.workers(2)); err != nil {
 		t.Fatal(err)
 	}
+	packs := kept()
 	if len(packs) < 6 {
 		t.Fatalf("%d packs, want at least 6", len(packs))
 	}

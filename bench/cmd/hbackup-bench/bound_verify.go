@@ -30,16 +30,11 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 		return sample{}, err
 	}
 	defer p.close()
-	var mu sync.Mutex
-	var packs []memPack
-	p.keep = func(mp memPack) {
-		mu.Lock()
-		packs = append(packs, mp)
-		mu.Unlock()
-	}
+	kept := p.keepPacks()
 	if _, err := p.run(ctx, data, p.workers(workers)); err != nil {
 		return sample{}, err
 	}
+	packs := kept()
 	data = nil // only the packs are needed from here on
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(16<<30))
 	if err != nil {

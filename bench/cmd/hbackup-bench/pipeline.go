@@ -38,6 +38,23 @@ type pipeline struct {
 	keep func(memPack)
 }
 
+// keepPacks makes p keep a copy of every pack it finishes, and returns a
+// function that gives them all once p's run is over.
+func (p *pipeline) keepPacks() func() []memPack {
+	var mu sync.Mutex
+	var packs []memPack
+	p.keep = func(mp memPack) {
+		mu.Lock()
+		packs = append(packs, mp)
+		mu.Unlock()
+	}
+	return func() []memPack {
+		mu.Lock()
+		defer mu.Unlock()
+		return packs
+	}
+}
+
 // memPack is a pack held in memory: sealed blobs back to back.
 type memPack struct {
 	id    repo.ID // its pack ID as the pipeline hashed it
