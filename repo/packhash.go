@@ -129,15 +129,15 @@ func (r *Repository) hashPrefixes(p *packer, end int, partner *packer, partnerEn
 func (pp *packPrefix) reset() { pp.digest, pp.n = sha256x2.Digest{}, 0 }
 
 // partnerFor finds the other open data pack built in place, if its file
-// has at least min stored bytes not yet hashed, and locks its prefix. It
+// has at least atLeast stored bytes not yet hashed, and locks its prefix. It
 // returns that pack and how far its file is stored, or nil.
-func (r *Repository) partnerFor(p *packer, min int) (*packer, int) {
+func (r *Repository) partnerFor(p *packer, atLeast int) (*packer, int) {
 	var candidates [2]*packer
 	var ends [2]int
 	r.packerMu.Lock()
 	if set := r.packers[DataBlob]; set != nil {
 		for i, q := range set.open {
-			if q != nil && q != p && q.file != nil && q.storedEnd-q.prefix.hinted >= min {
+			if q != nil && q != p && q.file != nil && q.storedEnd-q.prefix.hinted >= atLeast {
 				candidates[i], ends[i] = q, q.storedEnd
 			}
 		}
@@ -149,7 +149,7 @@ func (r *Repository) partnerFor(p *packer, min int) (*packer, int) {
 		if q == nil || !q.prefix.mu.TryLock() {
 			continue
 		}
-		if ends[i]-q.prefix.n >= min {
+		if ends[i]-q.prefix.n >= atLeast {
 			return q, ends[i]
 		}
 		q.prefix.mu.Unlock()
