@@ -37,6 +37,29 @@ type PendingFile interface {
 	Commit(ctx context.Context, h Handle) error
 	// Abort removes the file.
 	Abort() error
+	// Direct returns a writer of aligned blocks that bypass the page
+	// cache, or nil where the file has none.
+	Direct() DirectWriter
+}
+
+// DirectAlign is the alignment DirectWriter needs of a block's address
+// in memory, its length and its offset in the file. It is the largest
+// logical block size of the disks Linux writes to with O_DIRECT.
+const DirectAlign = 4096
+
+// DirectWriter writes blocks of a PendingFile past the page cache, for
+// a caller that keeps the bytes it needs to read back (a pack's hash is
+// computed from memory). On the benchmark VM, buffered writes of a 1.6
+// GB file cost 1.5 to 2.5 s of system time and O_DIRECT writes 0.16 s:
+// the page cache copy was the largest cost of a first backup but for
+// hashing and chunking.
+type DirectWriter interface {
+	// WriteDirect writes p at off. Both len(p) and off must be multiples
+	// of DirectAlign, and p must start at such an address. Where the file
+	// system refuses (it may accept O_DIRECT and still not take a write),
+	// the error wraps errors.ErrUnsupported and the caller writes the
+	// same bytes with WriteAt.
+	WriteDirect(p []byte, off int64) error
 }
 
 // CreateFile starts a file on be if it builds files in place; otherwise

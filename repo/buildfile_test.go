@@ -167,6 +167,25 @@ func (f *failingFile) WriteAt(p []byte, off int64) (int, error) {
 	return f.PendingFile.WriteAt(p, off)
 }
 
+func (f *failingFile) Direct() backend.DirectWriter {
+	if w := f.PendingFile.Direct(); w != nil {
+		return failingDirect{w: w, b: f.b}
+	}
+	return nil
+}
+
+type failingDirect struct {
+	w backend.DirectWriter
+	b *failingFiles
+}
+
+func (f failingDirect) WriteDirect(p []byte, off int64) error {
+	if f.b.okWrites.Add(-1) < 0 {
+		return errDiskFull
+	}
+	return f.w.WriteDirect(p, off)
+}
+
 // A write that fails stops the repository with that error; the packs
 // that made it are complete, and no temporary file is left.
 func TestPackFileWriteFails(t *testing.T) {

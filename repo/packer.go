@@ -41,6 +41,10 @@ type packer struct {
 	storedEnd  int    // bytes 0 to storedEnd of the file are all stored
 
 	prefix packPrefix // the pack's hash so far
+
+	// blocks, for a pack built in place with direct writes, holds its
+	// bytes until they are written and hashed (packblocks.go).
+	blocks *packBlocks
 }
 
 func newMemoryPacker(tree bool, buf []byte) *packer {
@@ -123,6 +127,10 @@ func (p *packer) store(s blobSlot, blob storedBlob) error {
 		buf := blob.stages.get(blob.length())
 		defer blob.stages.put(buf)
 		data = blob.key.Seal(buf[:0], blob.plain)
+	}
+	if p.blocks != nil {
+		p.blocks.put(data, s.off)
+		return nil
 	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()

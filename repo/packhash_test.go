@@ -78,6 +78,7 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 }
 func (f *memFile) Commit(context.Context, backend.Handle) error { return nil }
 func (f *memFile) Abort() error                                 { return nil }
+func (f *memFile) Direct() backend.DirectWriter                 { return nil }
 
 // A partner pack whose file fails to read (it was merged away at Flush)
 // loses its partial hash, and its commit hashes it again from the start;

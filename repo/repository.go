@@ -110,9 +110,10 @@ type Repository struct {
 	packerOpened chan struct{}
 	packBuffers  atomic.Int64 // data pack buffers in existence
 	uploadSlots  chan struct{}
-	buildFiles   atomic.Int32                     // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
-	liveFiles    map[backend.PendingFile]struct{} // packs built in place, not yet committed or aborted
-	stages       *stagePool                       // buffers for packs built in place
+	buildFiles   atomic.Int32                    // data packs: 0 unknown, 1 built in place, -1 in memory (see newDataPacker)
+	liveFiles    map[backend.PendingFile]*packer // packs built in place, not yet committed or aborted
+	stages       *stagePool                      // buffers for packs built in place
+	direct       *directWrites                   // for packs built in place with direct writes (packblocks.go)
 	// pairedPackHash counts bytes of packs built in place hashed
 	// together with another pack's (packhash.go), for tests.
 	pairedPackHash atomic.Int64
@@ -282,7 +283,8 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		packers:      make(map[BlobType]*packerSet),
 		packerOpened: make(chan struct{}),
 		pending:      make(map[BlobHandle]struct{}),
-		liveFiles:    make(map[backend.PendingFile]struct{}),
+		liveFiles:    make(map[backend.PendingFile]*packer),
+		direct:       newDirectWrites(),
 		stages:       newStagePool(runtime.GOMAXPROCS(0) + 2),
 		unsaved:      &pendingIndex{},
 		uploadSlots:  make(chan struct{}, conns),
@@ -301,6 +303,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	// the repository is dropped without Close.
 	runtime.AddCleanup(r, func(free chan []byte) { drainPackBuffers(free) }, r.freePacks)
 	runtime.AddCleanup(r, func(s *stagePool) { s.drain() }, r.stages)
+	runtime.AddCleanup(r, func(d *directWrites) { d.pool.drain() }, r.direct)
 	return r, nil
 }
 
@@ -427,8 +430,10 @@ func (r *Repository) Logger() *slog.Logger { return r.logger }
 // is lost: call Flush first.
 func (r *Repository) Close() error {
 	r.abortFiles()
+	r.direct.wg.Wait()
 	r.freePackBuffers()
 	r.stages.drain()
+	r.direct.pool.drain()
 	r.dec.Close()
 	_ = r.enc.Close()
 	_ = r.encMeta.Close()

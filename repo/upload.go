@@ -169,6 +169,9 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 	defer r.untrackFile(p.file)
 	defer func() {
 		if err != nil {
+			if p.blocks != nil {
+				p.blocks.discard()
+			}
 			_ = p.file.Abort()
 		}
 	}()
@@ -181,6 +184,11 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 	}
 	if id, err = r.filePackID(p, tail); err != nil {
 		return ID{}, err
+	}
+	if p.blocks != nil {
+		if err := p.blocks.finish(p.length); err != nil {
+			return ID{}, err
+		}
 	}
 	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
 	if err := p.file.Commit(ctx, h); err != nil {
@@ -215,10 +223,14 @@ func (r *Repository) newDataPacker(ctx context.Context, opened <-chan struct{}) 
 		switch {
 		case err == nil:
 			r.buildFiles.Store(1)
+			p := newFilePacker(f, r.opts.PackSize)
+			if w := f.Direct(); w != nil && !r.direct.refused.Load() {
+				p.blocks = newPackBlocks(f, w, r.direct)
+			}
 			r.packerMu.Lock()
-			r.liveFiles[f] = struct{}{}
+			r.liveFiles[f] = p
 			r.packerMu.Unlock()
-			return newFilePacker(f, r.opts.PackSize), nil
+			return p, nil
 		case errors.Is(err, errors.ErrUnsupported):
 			r.buildFiles.Store(-1)
 		default:
@@ -239,6 +251,9 @@ func (r *Repository) discardPacker(p *packer) {
 	case p.file != nil:
 		_ = p.file.Abort() // an empty temporary file; nothing to lose
 		r.untrackFile(p.file)
+		if p.blocks != nil {
+			p.blocks.discard()
+		}
 	default:
 		r.releasePackBuffer(p.buf)
 	}
@@ -255,10 +270,13 @@ func (r *Repository) untrackFile(f backend.PendingFile) {
 func (r *Repository) abortFiles() {
 	r.packerMu.Lock()
 	files := r.liveFiles
-	r.liveFiles = map[backend.PendingFile]struct{}{}
+	r.liveFiles = map[backend.PendingFile]*packer{}
 	r.packerMu.Unlock()
-	for f := range files {
+	for f, p := range files {
 		_ = f.Abort()
+		if p.blocks != nil {
+			p.blocks.discard()
+		}
 	}
 }
 
@@ -267,14 +285,19 @@ func (r *Repository) abortFiles() {
 // to other readers. No SaveBlob may run concurrently with Flush.
 func (r *Repository) Flush(ctx context.Context) error {
 	r.packerMu.Lock()
-	var todo []*packer
+	var open [][2]*packer
 	for _, set := range r.packers {
-		a, b := set.open[0], set.open[1]
+		open = append(open, set.open)
 		set.open = [2]*packer{}
+	}
+	r.packerMu.Unlock()
+	var todo []*packer
+	for _, pair := range open {
+		a, b := pair[0], pair[1]
 		// Merge two half-empty packers so flushing does not leave two
 		// small packs where one would do.
 		if a != nil && b != nil && a.length+b.length+a.headerSize()+b.hdr < r.opts.PackSize {
-			r.merge(a, b)
+			r.mergeClosed(a, b)
 			b = nil
 		}
 		for _, p := range []*packer{a, b} {
@@ -284,7 +307,6 @@ func (r *Repository) Flush(ctx context.Context) error {
 			}
 		}
 	}
-	r.packerMu.Unlock()
 	for _, p := range todo {
 		if err := r.startUpload(ctx, p); err != nil {
 			_ = r.Wait()
@@ -292,6 +314,19 @@ func (r *Repository) Flush(ctx context.Context) error {
 		}
 	}
 	return r.SaveIndex(ctx)
+}
+
+// mergeClosed merges b into a, two packers no longer open: the commit of
+// another pack may still be hashing either as its partner (packhash.go),
+// which their prefix locks wait out.
+func (r *Repository) mergeClosed(a, b *packer) {
+	a.prefix.mu.Lock()
+	defer a.prefix.mu.Unlock()
+	b.prefix.mu.Lock()
+	defer b.prefix.mu.Unlock()
+	r.packerMu.Lock()
+	defer r.packerMu.Unlock()
+	r.merge(a, b)
 }
 
 // merge moves b's blobs into a and gives back what b holds. No saver
@@ -302,7 +337,13 @@ func (r *Repository) merge(a, b *packer) {
 		sealed := b.buf
 		if b.file != nil {
 			stage = slices.Grow(stage[:0], int(blob.Length))[:blob.Length]
-			if _, err := b.file.ReadAt(stage, int64(blob.Offset)); err != nil && a.err == nil {
+			var err error
+			if b.blocks != nil {
+				err = b.blocks.readAt(stage, int(blob.Offset))
+			} else {
+				_, err = b.file.ReadAt(stage, int64(blob.Offset))
+			}
+			if err != nil && a.err == nil {
 				a.err = fmt.Errorf("move blob %v between packs: %w", blob.ID, err)
 			}
 			sealed = stage
@@ -318,6 +359,9 @@ func (r *Repository) merge(a, b *packer) {
 	if b.file != nil {
 		_ = b.file.Abort()
 		delete(r.liveFiles, b.file)
+		if b.blocks != nil {
+			b.blocks.discard()
+		}
 	} else if !b.tree {
 		r.releasePackBuffer(b.buf)
 	}

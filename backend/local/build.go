@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"unsafe"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/backend/internal/layout"
@@ -31,7 +33,11 @@ func (b *Backend) CreateFile(ctx context.Context, t backend.FileType) (backend.P
 	if err != nil {
 		return nil, fmt.Errorf("create %v file: %w", t, err)
 	}
-	return &pendingFile{b: b, t: t, f: f}, nil
+	pf := &pendingFile{b: b, t: t, f: f}
+	if t == backend.PackFile {
+		pf.direct = openDirect(f.Name())
+	}
+	return pf, nil
 }
 
 // pendingFile is a file built in place; see CreateFile.
@@ -39,6 +45,9 @@ type pendingFile struct {
 	b *Backend
 	t backend.FileType
 	f *os.File
+	// direct is the same file opened for writes past the page cache
+	// (WriteDirect), or nil.
+	direct *os.File
 
 	mu   sync.Mutex
 	done bool // committed or aborted
@@ -46,6 +55,35 @@ type pendingFile struct {
 
 func (p *pendingFile) WriteAt(data []byte, off int64) (int, error) { return p.f.WriteAt(data, off) }
 func (p *pendingFile) ReadAt(data []byte, off int64) (int, error)  { return p.f.ReadAt(data, off) }
+
+// Direct implements backend.PendingFile.
+func (p *pendingFile) Direct() backend.DirectWriter {
+	if p.direct == nil {
+		return nil
+	}
+	return p
+}
+
+// WriteDirect implements backend.DirectWriter.
+func (p *pendingFile) WriteDirect(data []byte, off int64) error {
+	if len(data)%backend.DirectAlign != 0 || off%backend.DirectAlign != 0 ||
+		len(data) > 0 && uintptr(unsafe.Pointer(&data[0]))%backend.DirectAlign != 0 {
+		return fmt.Errorf("write %s: direct write of %d bytes at %d: not aligned to %d bytes",
+			p.f.Name(), len(data), off, backend.DirectAlign)
+	}
+	_, err := p.direct.WriteAt(data, off)
+	if err != nil && directRefused(err) {
+		err = fmt.Errorf("%w: %w", errors.ErrUnsupported, err)
+	}
+	return err
+}
+
+// closeDirect closes the O_DIRECT handle; the file's writes are done.
+func (p *pendingFile) closeDirect() {
+	if p.direct != nil {
+		_ = p.direct.Close()
+	}
+}
 
 // finish marks the file done, reporting false if it already was.
 func (p *pendingFile) finish() bool {
@@ -65,6 +103,7 @@ func (p *pendingFile) Commit(ctx context.Context, h backend.Handle) (err error) 
 	if !p.finish() {
 		return fmt.Errorf("commit %v: file already committed or aborted", h)
 	}
+	p.closeDirect()
 	defer func() {
 		if err != nil {
 			_ = p.f.Close() // may already be closed; the error is not news
@@ -99,6 +138,7 @@ func (p *pendingFile) Abort() error {
 	if !p.finish() {
 		return nil
 	}
+	p.closeDirect()
 	_ = p.f.Close()
 	if err := os.Remove(p.f.Name()); err != nil {
 		return fmt.Errorf("abort %s: %w", p.f.Name(), err)
