@@ -120,6 +120,61 @@ func (k *Key) SealInPlace(buf []byte) []byte {
 	return append(buf, tag[:]...)
 }
 
+// SealInto encrypts plaintext like Seal, but writes IV || ciphertext ||
+// MAC across the pieces of dst in order, whose lengths must add up to
+// len(plaintext)+Extension: a blob sealed straight into the memory
+// blocks of a pack, with no contiguous copy to move there afterwards.
+// plaintext must not overlap dst.
+func (k *Key) SealInto(dst [][]byte, plaintext []byte) {
+	total := 0
+	for _, d := range dst {
+		total += len(d)
+	}
+	if total != len(plaintext)+Extension {
+		panic(fmt.Sprintf("crypto: SealInto: pieces of %d bytes for %d", total, len(plaintext)+Extension))
+	}
+	var iv [ivSize]byte
+	for allZero(iv[:]) {
+		mustRandom(iv[:])
+	}
+	var otk [32]byte
+	copy(otk[:16], k.MAC.R[:])
+	k.mac.Encrypt(otk[16:], iv[:])
+	mac := poly1305.New(&otk)
+	ctr := cipher.NewCTR(k.enc, iv[:])
+	w := pieceWriter{pieces: dst}
+	w.write(iv[:])
+	for len(plaintext) > 0 {
+		out := w.next(len(plaintext))
+		ctr.XORKeyStream(out, plaintext[:len(out)])
+		_, _ = mac.Write(out) // never fails
+		plaintext = plaintext[len(out):]
+	}
+	w.write(mac.Sum(nil))
+}
+
+// pieceWriter fills a list of byte slices in order.
+type pieceWriter struct {
+	pieces [][]byte
+	off    int // in pieces[0]
+}
+
+// next returns the next at most n bytes to fill, and counts them filled.
+func (w *pieceWriter) next(n int) []byte {
+	for w.off == len(w.pieces[0]) {
+		w.pieces, w.off = w.pieces[1:], 0
+	}
+	out := w.pieces[0][w.off:min(len(w.pieces[0]), w.off+n)]
+	w.off += len(out)
+	return out
+}
+
+func (w *pieceWriter) write(b []byte) {
+	for len(b) > 0 {
+		b = b[copy(w.next(len(b)), b):]
+	}
+}
+
 // Open verifies and decrypts IV || ciphertext || MAC, appending the
 // plaintext to dst. It returns ErrUnauthenticated if the MAC is wrong.
 func (k *Key) Open(dst, sealed []byte) ([]byte, error) {

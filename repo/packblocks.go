@@ -85,15 +85,37 @@ func newPackBlocks(f backend.PendingFile, w backend.DirectWriter, shared *direct
 	return &packBlocks{file: f, w: w, shared: shared}
 }
 
-// put stores data at offset off of the pack; concurrent puts must cover
-// different bytes. Blocks it completes are written in the background.
+// put stores data at offset off of the pack; concurrent stores must
+// cover different bytes. Blocks it completes are written in the
+// background.
 func (pb *packBlocks) put(data []byte, off int) {
-	if len(data) == 0 {
-		return
+	r := pb.region(off, len(data))
+	rest := data
+	for _, piece := range r.pieces {
+		rest = rest[copy(piece, rest):]
 	}
-	first, last := off/packBlockSize, (off+len(data)-1)/packBlockSize
-	targets := make([]*packBlock, 0, 4)
+	pb.stored(r)
+}
+
+// blockRegion is where n bytes at some offset of a pack go: a piece of
+// each block they touch.
+type blockRegion struct {
+	first  int // index of the first block
+	blocks []*packBlock
+	pieces [][]byte
+}
+
+// region returns the pieces of memory where n bytes at offset off of the
+// pack go, allocating their blocks. The caller fills them without a
+// lock, then calls stored.
+func (pb *packBlocks) region(off, n int) blockRegion {
+	if n == 0 {
+		return blockRegion{}
+	}
+	first, last := off/packBlockSize, (off+n-1)/packBlockSize
+	r := blockRegion{first: first, blocks: make([]*packBlock, 0, last-first+1), pieces: make([][]byte, 0, last-first+1)}
 	pb.mu.Lock()
+	defer pb.mu.Unlock()
 	for len(pb.blocks) <= last {
 		pb.blocks = append(pb.blocks, nil)
 	}
@@ -101,23 +123,21 @@ func (pb *packBlocks) put(data []byte, off int) {
 		if pb.blocks[i] == nil {
 			pb.blocks[i] = &packBlock{buf: pb.shared.pool.get()}
 		}
-		targets = append(targets, pb.blocks[i])
+		start := i * packBlockSize
+		from, to := max(off, start), min(off+n, start+packBlockSize)
+		r.blocks = append(r.blocks, pb.blocks[i])
+		r.pieces = append(r.pieces, pb.blocks[i].buf[from-start:to-start:to-start])
 	}
-	pb.mu.Unlock()
+	return r
+}
 
-	// The copies run without the lock: they cover bytes no one else
-	// touches until filled says they are there.
-	counts := make([]int, len(targets))
-	for k, b := range targets {
-		start := (first + k) * packBlockSize
-		from, to := max(off, start), min(off+len(data), start+packBlockSize)
-		counts[k] = copy(b.buf[from-start:to-start], data[from-off:to-off])
-	}
-
+// stored counts a filled region's bytes in, and starts the writes of the
+// blocks it completes.
+func (pb *packBlocks) stored(r blockRegion) {
 	var inline []int // full blocks for which no write slot was free
 	pb.mu.Lock()
-	for k, b := range targets {
-		b.filled += counts[k]
+	for k, b := range r.blocks {
+		b.filled += len(r.pieces[k])
 		if b.filled != packBlockSize {
 			continue
 		}
@@ -128,7 +148,7 @@ func (pb *packBlocks) put(data []byte, off int) {
 			go func() {
 				defer pb.shared.wg.Done()
 				defer func() { <-pb.shared.slots }()
-				pb.write(first+k, b, true)
+				pb.write(r.first+k, b, true)
 			}()
 		default:
 			inline = append(inline, k)
@@ -136,7 +156,7 @@ func (pb *packBlocks) put(data []byte, off int) {
 	}
 	pb.mu.Unlock()
 	for _, k := range inline {
-		pb.write(first+k, targets[k], false)
+		pb.write(r.first+k, r.blocks[k], false)
 	}
 }
 

@@ -119,6 +119,17 @@ func (p *packer) store(s blobSlot, blob storedBlob) error {
 		blob.into(s.region)
 		return nil
 	}
+	if p.blocks != nil {
+		if blob.key == nil {
+			p.blocks.put(blob.sealed, s.off)
+			return nil
+		}
+		// Encrypted straight into the pack's memory blocks.
+		r := p.blocks.region(s.off, blob.length())
+		blob.key.SealInto(r.pieces, blob.plain)
+		p.blocks.stored(r)
+		return nil
+	}
 	data := blob.sealed
 	switch {
 	case blob.staged != nil:
@@ -127,10 +138,6 @@ func (p *packer) store(s blobSlot, blob storedBlob) error {
 		buf := blob.stages.get(blob.length())
 		defer blob.stages.put(buf)
 		data = blob.key.Seal(buf[:0], blob.plain)
-	}
-	if p.blocks != nil {
-		p.blocks.put(data, s.off)
-		return nil
 	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
