@@ -189,18 +189,7 @@ func TestDirectPacksLocal(t *testing.T) {
 	ctx := t.Context()
 	r, dir := openLocal(t, nil)
 	rng := rand.New(rand.NewPCG(5, 6))
-	saved := map[ID][]byte{}
-	for range 120 {
-		data := make([]byte, 50<<10+rng.IntN(400<<10))
-		for i := range data {
-			data[i] = byte(rng.Uint32())
-		}
-		id, _, err := r.SaveBlob(ctx, DataBlob, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		saved[id] = data
-	}
+	saved := saveRandomBlobs(t, r, 120, func() int { return 50<<10 + rng.IntN(400<<10) })
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -233,19 +222,7 @@ func TestDirectPacksLocal(t *testing.T) {
 func TestDirectPacksMerge(t *testing.T) {
 	ctx := t.Context()
 	r, _ := openLocal(t, nil)
-	rng := rand.New(rand.NewPCG(8, 9))
-	saved := map[ID][]byte{}
-	for range 10 {
-		data := make([]byte, 300<<10)
-		for i := range data {
-			data[i] = byte(rng.Uint32())
-		}
-		id, _, err := r.SaveBlob(ctx, DataBlob, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		saved[id] = data
-	}
+	saved := saveRandomBlobs(t, r, 10, func() int { return 300 << 10 })
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -262,4 +239,24 @@ func TestDirectPacksMerge(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// saveRandomBlobs saves n data blobs of random bytes, of the sizes size
+// returns, and returns them by ID.
+func saveRandomBlobs(t *testing.T, r *Repository, n int, size func() int) map[ID][]byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(n), 11))
+	saved := map[ID][]byte{}
+	for range n {
+		data := make([]byte, size())
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		id, _, err := r.SaveBlob(t.Context(), DataBlob, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[id] = data
+	}
+	return saved
 }
