@@ -264,8 +264,12 @@ func (pb *packBlocks) finish(length int) error {
 	return err
 }
 
-// discard waits for the block writes and gives every block back.
+// discard waits for the block writes and gives every block back; a nil
+// packBlocks (a pack without blocks) has nothing to give.
 func (pb *packBlocks) discard() {
+	if pb == nil {
+		return
+	}
 	pb.writes.Wait()
 	pb.mu.Lock()
 	defer pb.mu.Unlock()

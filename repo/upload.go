@@ -169,9 +169,7 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 	defer r.untrackFile(p.file)
 	defer func() {
 		if err != nil {
-			if p.blocks != nil {
-				p.blocks.discard()
-			}
+			p.blocks.discard()
 			_ = p.file.Abort()
 		}
 	}()
@@ -249,11 +247,9 @@ func (r *Repository) discardPacker(p *packer) {
 	switch {
 	case p == nil:
 	case p.file != nil:
+		p.blocks.discard() // its writes end before its file goes
 		_ = p.file.Abort() // an empty temporary file; nothing to lose
 		r.untrackFile(p.file)
-		if p.blocks != nil {
-			p.blocks.discard()
-		}
 	default:
 		r.releasePackBuffer(p.buf)
 	}
@@ -273,10 +269,8 @@ func (r *Repository) abortFiles() {
 	r.liveFiles = map[backend.PendingFile]*packer{}
 	r.packerMu.Unlock()
 	for f, p := range files {
+		p.blocks.discard() // its writes end before its file goes
 		_ = f.Abort()
-		if p.blocks != nil {
-			p.blocks.discard()
-		}
 	}
 }
 
@@ -357,11 +351,9 @@ func (r *Repository) merge(a, b *packer) {
 		a.done(slot, a.store(slot, storedBlob{sealed: sealed}))
 	}
 	if b.file != nil {
+		b.blocks.discard() // its writes end before its file goes
 		_ = b.file.Abort()
 		delete(r.liveFiles, b.file)
-		if b.blocks != nil {
-			b.blocks.discard()
-		}
 	} else if !b.tree {
 		r.releasePackBuffer(b.buf)
 	}
