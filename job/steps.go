@@ -9,9 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 
+	"github.com/hbackup/hbackup/backend/location"
 	"github.com/hbackup/hbackup/job/config"
 	"github.com/hbackup/hbackup/zfs"
 )
@@ -192,7 +192,7 @@ func (r *Runner) preflight(ctx context.Context, j *config.Job, repo *config.Repo
 	}
 	v := r.Config.Validation
 	if v.MinFreeSpace > 0 {
-		if dir, ok := localRepoPath(repo.URL); ok {
+		if dir, ok := location.LocalPath(repo.URL); ok {
 			free, err := freeSpace(dir)
 			if err != nil {
 				return fmt.Errorf("free space of %s: %w", dir, err)
@@ -229,19 +229,6 @@ type lowSpaceError struct{}
 
 func (lowSpaceError) Error() string        { return "not enough free space" }
 func (lowSpaceError) Is(target error) bool { return target == syscall.ENOSPC }
-
-// localRepoPath returns the directory of a local repository URL.
-func localRepoPath(url string) (string, bool) {
-	if strings.HasPrefix(url, "local:") {
-		return strings.TrimPrefix(url, "local:"), true
-	}
-	for _, scheme := range []string{"sftp:", "rest:", "b2:", "s3:", "azure:", "gs:", "swift:", "rclone:"} {
-		if strings.HasPrefix(url, scheme) {
-			return "", false
-		}
-	}
-	return url, true
-}
 
 func short(id string) string {
 	if len(id) > 8 {

@@ -21,14 +21,8 @@ import (
 // answer reads as io.ErrUnexpectedEOF (transient: a retry downloads
 // again); a range the file does not hold is permanent.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if length < 0 || offset < 0 {
-		return fmt.Errorf("load %v: %w", h, backend.Permanent(fmt.Errorf("invalid range: length %d, offset %d", length, offset)))
+	if err := backend.CheckLoad(ctx, h, length, offset, check); err != nil {
+		return err
 	}
 	name := b.fileName(h)
 	resp, err := b.send(ctx, func(s *session) (*http.Request, error) {

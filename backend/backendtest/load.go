@@ -63,6 +63,9 @@ func (s suite) testLoadPastEnd(t *testing.T) {
 		if errors.Is(err, backend.ErrNotExist) {
 			t.Errorf("Load(%v, length %d, offset %d): %v matches ErrNotExist, but the file exists", h, r.length, r.offset, err)
 		}
+		if (r.length < 0 || r.offset < 0) && !backend.IsPermanent(err) {
+			t.Errorf("Load(%v, length %d, offset %d): %v is not permanent, so a retry would ask again", h, r.length, r.offset, err)
+		}
 	}
 }
 

@@ -16,14 +16,8 @@ import (
 // file is an error wrapping backend.ErrNotExist and fs.ErrNotExist. fn's
 // error is returned unchanged.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if err := layout.Check(h); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if length < 0 || offset < 0 {
-		return fmt.Errorf("load %v: invalid range: length %d, offset %d", h, length, offset)
+	if err := backend.CheckLoad(ctx, h, length, offset, layout.Check); err != nil {
+		return err
 	}
 	f, err := os.Open(b.filename(h))
 	if err != nil {

@@ -89,14 +89,8 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 // the end is an error wrapping io.ErrUnexpectedEOF. fn's error is
 // returned unchanged.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if err := h.Valid(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if length < 0 || offset < 0 {
-		return fmt.Errorf("load %v: invalid range: length %d, offset %d", h, length, offset)
+	if err := backend.CheckLoad(ctx, h, length, offset, backend.Handle.Valid); err != nil {
+		return err
 	}
 	buf, err := b.section(h, length, offset)
 	if err != nil {

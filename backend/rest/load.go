@@ -19,14 +19,8 @@ import (
 // wrapping io.ErrUnexpectedEOF, detected before fn is called whenever
 // the server sends a Content-Length.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if length < 0 || offset < 0 {
-		return fmt.Errorf("load %v: %w", h, backend.Permanent(fmt.Errorf("invalid range: length %d, offset %d", length, offset)))
+	if err := backend.CheckLoad(ctx, h, length, offset, check); err != nil {
+		return err
 	}
 	req, err := b.newRequest(ctx, http.MethodGet, b.fileURL(h), nil)
 	if err != nil {

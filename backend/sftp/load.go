@@ -22,14 +22,8 @@ const maxReadBuffer = 1 << 20
 // error is returned unchanged, unless the connection broke under fn's
 // reads: then Load reconnects and calls fn again, once.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if err := checkHandle(h); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
-	}
-	if length < 0 || offset < 0 {
-		return fmt.Errorf("load %v: invalid range: length %d, offset %d", h, length, offset)
+	if err := backend.CheckLoad(ctx, h, length, offset, checkHandle); err != nil {
+		return err
 	}
 	name := b.filename(h)
 	var fnErr error // fn's own error, returned unchanged

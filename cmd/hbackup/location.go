@@ -12,27 +12,26 @@ import (
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/backend/b2"
 	"github.com/hbackup/hbackup/backend/local"
+	"github.com/hbackup/hbackup/backend/location"
 	"github.com/hbackup/hbackup/backend/sftp"
 )
 
 // openLocation parses a repository location as restic does and opens the
 // backend for it. This is the only place that knows every backend.
 func openLocation(loc string, g *globalOptions) (backend.Backend, error) {
-	if strings.HasPrefix(loc, "rest:") {
+	b, path, err := location.Split(loc)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", loc, err)
+	}
+	switch b {
+	case location.REST:
 		return openREST(loc, g) // global_limits.go
-	}
-	if strings.HasPrefix(loc, "sftp:") {
+	case location.SFTP:
 		return openSFTP(loc, g)
-	}
-	if strings.HasPrefix(loc, "b2:") {
+	case location.B2:
 		return openB2(loc, g)
 	}
-	for _, scheme := range []string{"s3:", "gs:", "azure:", "swift:", "rclone:"} {
-		if strings.HasPrefix(loc, scheme) {
-			return nil, fmt.Errorf("repository %q: the %s backend is not supported yet (hbackup supports local, sftp, rest and b2)", loc, strings.TrimSuffix(scheme, ":"))
-		}
-	}
-	return local.New(strings.TrimPrefix(loc, "local:"), local.Options{})
+	return local.New(path, local.Options{})
 }
 
 // openSFTP opens an sftp: location (the forms are listed at

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hbackup/hbackup/backend/location"
 	"github.com/hbackup/hbackup/job/schedule"
 )
 
@@ -123,28 +124,27 @@ func (d *decoder) repository(name string, t table) *Repository {
 }
 
 // checkLocation catches repository locations that cannot work, without
-// knowing the backends (that is cmd/hbackup's job).
+// opening them (that is cmd/hbackup's job).
 func checkLocation(loc string) string {
-	for _, scheme := range []string{"s3:", "gs:", "azure:", "swift:", "rclone:"} {
-		if strings.HasPrefix(loc, scheme) {
-			return fmt.Sprintf("the %s backend is not supported yet (hbackup supports local, sftp, rest and b2)", strings.TrimSuffix(scheme, ":"))
-		}
+	b, rest, err := location.Split(loc)
+	if err != nil {
+		return err.Error()
 	}
-	switch {
-	case strings.HasPrefix(loc, "rest:"):
-		if u, err := url.Parse(strings.TrimPrefix(loc, "rest:")); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch b {
+	case location.REST:
+		if u, err := url.Parse(rest); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Sprintf("%q: want rest:http://host:port/path or rest:https://...", loc)
 		}
-	case strings.HasPrefix(loc, "b2:"):
-		if bucket, _, _ := strings.Cut(strings.TrimPrefix(loc, "b2:"), ":"); bucket == "" {
+	case location.B2:
+		if bucket, _, _ := strings.Cut(rest, ":"); bucket == "" {
 			return fmt.Sprintf("%q: want b2:bucket or b2:bucket:path", loc)
 		}
-	case strings.HasPrefix(loc, "sftp:"):
-		if len(loc) == len("sftp:") {
+	case location.SFTP:
+		if rest == "" {
 			return fmt.Sprintf("%q: want sftp:user@host:/path", loc)
 		}
-	default:
-		if p := strings.TrimPrefix(loc, "local:"); !filepath.IsAbs(p) {
+	case location.Local:
+		if !filepath.IsAbs(rest) {
 			return fmt.Sprintf("%q is not an absolute path; local repositories need one", loc)
 		}
 	}
