@@ -33,16 +33,17 @@ import (
 
 // packBlockSize is the size of a pack's memory blocks and of its direct
 // writes: large enough for the disk to stream, small enough that few
-// wait in memory. Each direct write blocks a thread, and Go's scheduler
-// gives that thread's P to another goroutine only when its monitor
-// notices, often hundreds of microseconds later: in a runtime trace of a
-// first backup with 1 MiB blocks, P time lost that way came to about a
-// sixth of the run. 2 MiB blocks halve the writes; measured on the
-// benchmark VM (two sets of 5 and 6 alternating first backups of the
-// data set, compression off): median wall 3.82 -> 3.50 s and 3.81 ->
-// 3.56 s, peak RSS about 5 MiB higher. 4 MiB blocks were no faster and
-// took more memory.
-const packBlockSize = 2 << 20
+// wait in memory.
+//
+// A trade-off left at the memory side: each direct write blocks a
+// thread, and Go's scheduler gives that thread's P to another goroutine
+// only when sysmon notices, often hundreds of microseconds later (a
+// runtime trace of a first backup showed about a sixth of the P time
+// lost that way). 2 MiB blocks halve the writes: first backups with
+// compression off ran about 8% faster on the benchmark VM (median 3.97
+// -> 3.61 s), but copy's peak RSS rose by about 10 MiB, above restic's,
+// and with 4 write slots instead of 8 the gain was gone.
+const packBlockSize = 1 << 20
 
 // packBlock is one block of a pack: its bytes, how many of them are
 // stored, and whether it reached the file.
@@ -58,7 +59,7 @@ type directWrites struct {
 	// slots bounds the block writes in flight, and with them the blocks
 	// waiting for the disk: on the benchmark VM a 1 MiB direct write
 	// usually took about 8 ms, while both CPUs were busy, but some took
-	// 60 ms, and 25 blocks of 1 MiB waited. A block finding no slot is written
+	// 60 ms, and 25 blocks waited. A block finding no slot is written
 	// through the page cache by the saver that completed it.
 	slots chan struct{}
 	wg    sync.WaitGroup // block writes in flight; Close waits for them
