@@ -138,9 +138,12 @@ func runCopy(ctx context.Context, g *globalOptions, o *copyOptions, args []strin
 	if err != nil {
 		return err
 	}
+	// Pack reads at once: copier's default, made here to size the memory
+	// limit by.
+	streams := max(2, src.Backend().Properties().Connections)
 	var errs []error
 	for _, d := range dsts {
-		if err := copyToOne(ctx, g, o, source, d, len(dsts) > 1); err != nil {
+		if err := copyToOne(ctx, g, o, source, streams, d, len(dsts) > 1); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
@@ -160,7 +163,7 @@ func describeDest(d *secondaryRepo) string {
 
 // copyToOne opens one destination with a shared lock (even with
 // --no-lock: it is written to) and copies the selection to it.
-func copyToOne(ctx context.Context, g *globalOptions, o *copyOptions, source *copier.Source, d *secondaryRepo, announce bool) error {
+func copyToOne(ctx context.Context, g *globalOptions, o *copyOptions, source *copier.Source, streams int, d *secondaryRepo, announce bool) error {
 	lockOpts := *d.opts
 	lockOpts.noLock = false
 	d = &secondaryRepo{opts: &lockOpts, prompt: d.prompt, label: d.label}
@@ -173,8 +176,10 @@ func copyToOne(ctx context.Context, g *globalOptions, o *copyOptions, source *co
 	}
 	defer done()
 	flush := o.flushMiB << 20
+	limitMemory(packStreamPipeline(streams))
 	res, err := source.CopyTo(ctx, dst, copier.Options{
-		FlushBytes: flush,
+		Concurrency: streams,
+		FlushBytes:  flush,
 		OnError: func(what string, err error) error {
 			fmt.Fprintf(g.stderr, "Ignoring %s: %v\n", what, err)
 			return nil

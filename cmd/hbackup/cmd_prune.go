@@ -128,6 +128,7 @@ func runPrune(ctx context.Context, g *globalOptions, o *pruneOptions, r *repo.Re
 		}
 		return nil
 	}
+	limitMemory(packStreamPipeline(max(1, r.Backend().Properties().Connections)))
 	return plan.Execute(ctx, g.printf)
 }
 
