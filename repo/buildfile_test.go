@@ -193,7 +193,7 @@ func TestPackFileWriteFails(t *testing.T) {
 	ff := &failingFiles{}
 	ff.okWrites.Store(1 << 40)
 	r, dir := openLocal(t, func(be backend.Backend) backend.Backend { ff.Backend = be; return ff })
-	ff.okWrites.Store(int64(2*r.opts.PackSize/packBlockSize) + 2) // about two packs of the 48 MiB saveMany writes
+	ff.okWrites.Store(int64(2*r.opts.PackSize/r.direct.pool.size) + 2) // about two packs of the 48 MiB saveMany writes
 	_, err := saveMany(ctx, r)
 	if err == nil {
 		err = r.Flush(ctx)

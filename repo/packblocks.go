@@ -15,7 +15,7 @@ import (
 //
 // A data pack built in place on a file that takes writes past the page
 // cache (backend.DirectWriter: O_DIRECT on a local disk) keeps its bytes
-// in memory blocks of packBlockSize while it fills. A block is written
+// in memory blocks (1 or 2 MiB, see below) while it fills. A block is written
 // to the file as soon as every byte of it is stored, and given back once
 // it is also hashed: the pack's hash (packhash.go) reads the blocks, not
 // the file. The last, partial block goes through the page cache at the
@@ -32,23 +32,27 @@ import (
 // reached (hashAhead bounds them) plus the blobs being stored.
 
 // packBlockSize is the size of a pack's memory blocks and of its direct
-// writes: large enough for the disk to stream, small enough that few
-// wait in memory.
-//
-// A trade-off left at the memory side: each direct write blocks a
-// thread, and Go's scheduler gives that thread's P to another goroutine
-// only when sysmon notices, often hundreds of microseconds later (a
-// runtime trace of a first backup showed about a sixth of the P time
-// lost that way). 2 MiB blocks halve the writes: first backups with
-// compression off ran about 8% faster on the benchmark VM (median 3.97
-// -> 3.61 s), but copy's peak RSS rose by about 10 MiB, above restic's,
-// and with 4 write slots instead of 8 the gain was gone.
+// writes where data blobs are compressed: large enough for the disk to
+// stream, small enough that few wait in memory.
 const packBlockSize = 1 << 20
+
+// uncompressedPackBlockSize is the block size where data blobs are stored
+// as they are (compression off, or a version 1 repository). Each direct
+// write blocks a thread, and Go's scheduler gives that thread's P to
+// another goroutine only when sysmon notices, often hundreds of
+// microseconds later: a runtime trace of a first backup with compression
+// off showed about a sixth of the P time lost that way. There, data
+// arrives fastest, and 2 MiB blocks (half the writes) made first backups
+// at scale 1 faster (medians of alternating runs 3.82 -> 3.50 s, 3.97 ->
+// 3.61 s, 4.00 -> 3.74 s) at about the same peak RSS. With compression
+// they gained nothing measurable but held 12-15 MiB more at the peak, and
+// copy's peak went above restic's.
+const uncompressedPackBlockSize = 2 << 20
 
 // packBlock is one block of a pack: its bytes, how many of them are
 // stored, and whether it reached the file.
 type packBlock struct {
-	buf     []byte // packBlockSize, aligned to backend.DirectAlign
+	buf     []byte // the pool's block size, aligned to backend.DirectAlign
 	filled  int
 	written bool
 }
@@ -73,12 +77,16 @@ type directWrites struct {
 // maxDirectWrites is how many block writes may be in flight at once.
 const maxDirectWrites = 8
 
-func newDirectWrites() *directWrites {
-	return &directWrites{slots: make(chan struct{}, maxDirectWrites)}
+// newDirectWrites returns the shared state of packs with blocks of
+// blockSize bytes, a multiple of backend.DirectAlign that divides
+// blockSlab.
+func newDirectWrites(blockSize int) *directWrites {
+	return &directWrites{pool: blockPool{size: blockSize}, slots: make(chan struct{}, maxDirectWrites)}
 }
 
 // packBlocks is the in-memory side of a pack built with direct writes.
 type packBlocks struct {
+	size   int // of each block
 	file   backend.PendingFile
 	w      backend.DirectWriter
 	shared *directWrites
@@ -91,7 +99,7 @@ type packBlocks struct {
 }
 
 func newPackBlocks(f backend.PendingFile, w backend.DirectWriter, shared *directWrites) *packBlocks {
-	return &packBlocks{file: f, w: w, shared: shared}
+	return &packBlocks{size: shared.pool.size, file: f, w: w, shared: shared}
 }
 
 // put stores data at offset off of the pack; concurrent stores must
@@ -121,7 +129,7 @@ func (pb *packBlocks) region(off, n int) blockRegion {
 	if n == 0 {
 		return blockRegion{}
 	}
-	first, last := off/packBlockSize, (off+n-1)/packBlockSize
+	first, last := off/pb.size, (off+n-1)/pb.size
 	r := blockRegion{first: first, blocks: make([]*packBlock, 0, last-first+1), pieces: make([][]byte, 0, last-first+1)}
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
@@ -132,8 +140,8 @@ func (pb *packBlocks) region(off, n int) blockRegion {
 		if pb.blocks[i] == nil {
 			pb.blocks[i] = &packBlock{buf: pb.shared.pool.get()}
 		}
-		start := i * packBlockSize
-		from, to := max(off, start), min(off+n, start+packBlockSize)
+		start := i * pb.size
+		from, to := max(off, start), min(off+n, start+pb.size)
 		r.blocks = append(r.blocks, pb.blocks[i])
 		r.pieces = append(r.pieces, pb.blocks[i].buf[from-start:to-start:to-start])
 	}
@@ -147,7 +155,7 @@ func (pb *packBlocks) stored(r blockRegion) {
 	pb.mu.Lock()
 	for k, b := range r.blocks {
 		b.filled += len(r.pieces[k])
-		if b.filled != packBlockSize {
+		if b.filled != pb.size {
 			continue
 		}
 		pb.writes.Add(1)
@@ -173,7 +181,7 @@ func (pb *packBlocks) stored(r blockRegion) {
 // and the file system lets it, and gives the block back if it is hashed.
 func (pb *packBlocks) write(i int, b *packBlock, direct bool) {
 	defer pb.writes.Done()
-	off := int64(i) * packBlockSize
+	off := int64(i) * int64(pb.size)
 	var err error
 	if direct {
 		err = pb.w.WriteDirect(b.buf, off)
@@ -196,7 +204,7 @@ func (pb *packBlocks) write(i int, b *packBlock, direct bool) {
 		pb.err = fmt.Errorf("write pack block at %d: %w", off, err)
 	}
 	b.written = true
-	if (i+1)*packBlockSize <= pb.hashed {
+	if (i+1)*pb.size <= pb.hashed {
 		pb.release(i)
 	}
 }
@@ -211,14 +219,14 @@ func (pb *packBlocks) release(i int) {
 // the end of from's block, or nil if that block is no longer in memory
 // (it is in the file). The bytes must be stored: nothing changes them.
 func (pb *packBlocks) piece(from, to int) []byte {
-	i := from / packBlockSize
+	i := from / pb.size
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
 	if i >= len(pb.blocks) || pb.blocks[i] == nil {
 		return nil
 	}
-	start := i * packBlockSize
-	return pb.blocks[i].buf[from-start : min(to, start+packBlockSize)-start]
+	start := i * pb.size
+	return pb.blocks[i].buf[from-start : min(to, start+pb.size)-start]
 }
 
 // hashedTo records that the pack's first n bytes are hashed, giving back
@@ -227,7 +235,7 @@ func (pb *packBlocks) hashedTo(n int) {
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
 	pb.hashed = n
-	for i := range min(n/packBlockSize, len(pb.blocks)) {
+	for i := range min(n/pb.size, len(pb.blocks)) {
 		if b := pb.blocks[i]; b != nil && b.written {
 			pb.release(i)
 		}
@@ -240,7 +248,7 @@ func (pb *packBlocks) readAt(dst []byte, off int) error {
 	for len(dst) > 0 {
 		piece := pb.piece(off, off+len(dst))
 		if piece == nil {
-			n := min(len(dst), packBlockSize-off%packBlockSize)
+			n := min(len(dst), pb.size-off%pb.size)
 			if _, err := pb.file.ReadAt(dst[:n], int64(off)); err != nil {
 				return err
 			}
@@ -260,8 +268,8 @@ func (pb *packBlocks) finish(length int) error {
 	pb.writes.Wait()
 	pb.mu.Lock()
 	err := pb.err
-	if last := length / packBlockSize; err == nil && length%packBlockSize != 0 {
-		start := last * packBlockSize
+	if last := length / pb.size; err == nil && length%pb.size != 0 {
+		start := last * pb.size
 		if last >= len(pb.blocks) || pb.blocks[last] == nil || pb.blocks[last].filled != length-start {
 			err = fmt.Errorf("pack block at %d: %d bytes missing", start, length-start)
 		} else if _, werr := pb.file.WriteAt(pb.blocks[last].buf[:length-start], int64(start)); werr != nil {
@@ -293,6 +301,7 @@ func (pb *packBlocks) discard() {
 // (hugemem), allocated a slab at a time and kept until Close, so a block
 // costs no page faults after its first use.
 type blockPool struct {
+	size  int // of each block
 	mu    sync.Mutex
 	free  [][]byte
 	slabs [][]byte
@@ -315,8 +324,8 @@ func (bp *blockPool) get() []byte {
 		if rem := int(uintptr(unsafe.Pointer(&slab[0])) % backend.DirectAlign); rem != 0 {
 			skip = backend.DirectAlign - rem
 		}
-		for off := skip; off+packBlockSize <= len(slab); off += packBlockSize {
-			bp.free = append(bp.free, slab[off:off+packBlockSize:off+packBlockSize])
+		for off := skip; off+bp.size <= len(slab); off += bp.size {
+			bp.free = append(bp.free, slab[off:off+bp.size:off+bp.size])
 		}
 	}
 	b := bp.free[len(bp.free)-1]

@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/mem"
+	"github.com/hbackup/hbackup/crypto"
 )
 
 // directFile is a pending pack file in memory that takes direct writes:
@@ -104,7 +106,13 @@ func storeShuffled(t *testing.T, p *packer, seed uint64) []byte {
 // writes, the hash reads the blocks, the last partial block goes through
 // WriteAt at finish, and every block is given back.
 func TestPackBlocks(t *testing.T) {
-	r := &Repository{stages: newStagePool(4), direct: newDirectWrites()}
+	for _, size := range []int{packBlockSize, uncompressedPackBlockSize} {
+		t.Run(fmt.Sprint(size>>20, "MiB"), func(t *testing.T) { testPackBlocks(t, size) })
+	}
+}
+
+func testPackBlocks(t *testing.T, size int) {
+	r := &Repository{stages: newStagePool(4), direct: newDirectWrites(size)}
 	f := &directFile{}
 	p := newFilePacker(f, 64<<20)
 	p.blocks = newPackBlocks(f, f, r.direct)
@@ -112,7 +120,7 @@ func TestPackBlocks(t *testing.T) {
 
 	// Hash in two steps, as a hash ahead and a commit would.
 	p.prefix.mu.Lock()
-	if err := r.hashPrefixes(p, 2*packBlockSize+1, nil, 0); err != nil {
+	if err := r.hashPrefixes(p, 2*size+1, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.hashPrefixes(p, p.length, nil, 0); err != nil {
@@ -128,7 +136,7 @@ func TestPackBlocks(t *testing.T) {
 	if !bytes.Equal(f.data, want) {
 		t.Errorf("file differs from the pack's bytes (%d vs %d bytes)", len(f.data), len(want))
 	}
-	full := int64(len(want) / packBlockSize)
+	full := int64(len(want) / size)
 	if got := f.direct.Load() + r.direct.cachedBlocks.Load(); got != full {
 		t.Errorf("%d full blocks written (%d direct), want %d", got, f.direct.Load(), full)
 	}
@@ -150,7 +158,7 @@ func TestPackBlocks(t *testing.T) {
 // A file system that refuses direct writes gets the same bytes through
 // WriteAt, and later packs do without blocks.
 func TestPackBlocksRefused(t *testing.T) {
-	r := &Repository{stages: newStagePool(4), direct: newDirectWrites()}
+	r := &Repository{stages: newStagePool(4), direct: newDirectWrites(packBlockSize)}
 	f := &directFile{refuse: true}
 	p := newFilePacker(f, 64<<20)
 	p.blocks = newPackBlocks(f, f, r.direct)
@@ -169,7 +177,7 @@ func TestPackBlocksRefused(t *testing.T) {
 // A failed direct write fails the pack with that error, and the blocks
 // still come back.
 func TestPackBlocksWriteFails(t *testing.T) {
-	r := &Repository{stages: newStagePool(4), direct: newDirectWrites()}
+	r := &Repository{stages: newStagePool(4), direct: newDirectWrites(packBlockSize)}
 	f := &directFile{fail: syscall.EIO}
 	p := newFilePacker(f, 64<<20)
 	p.blocks = newPackBlocks(f, f, r.direct)
@@ -259,4 +267,27 @@ func saveRandomBlobs(t *testing.T, r *Repository, n int, size func() int) map[ID
 		saved[id] = data
 	}
 	return saved
+}
+
+// Where data blobs are stored as they are, packs get the larger blocks.
+func TestPackBlockSizeByCompression(t *testing.T) {
+	for _, c := range []struct {
+		version uint
+		comp    Compression
+		want    int
+	}{
+		{2, CompressionAuto, packBlockSize},
+		{2, CompressionMax, packBlockSize},
+		{2, CompressionOff, uncompressedPackBlockSize},
+		{1, CompressionAuto, uncompressedPackBlockSize},
+	} {
+		r, err := newRepository(mem.New(), crypto.NewRandomKey(), Config{Version: c.version}, Options{Compression: c.comp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.direct.pool.size; got != c.want {
+			t.Errorf("version %d, compression %v: blocks of %d bytes, want %d", c.version, c.comp, got, c.want)
+		}
+		_ = r.Close()
+	}
 }

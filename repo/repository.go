@@ -276,6 +276,10 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		conns = 1
 	}
 	gate := &lockGate{Backend: be}
+	blockSize := packBlockSize
+	if cfg.Version < 2 || opts.Compression == CompressionOff {
+		blockSize = uncompressedPackBlockSize
+	}
 	r := &Repository{
 		be: gate, gate: gate, key: key, cfg: cfg, opts: opts, logger: logger,
 		idx: newMasterIndex(),
@@ -284,7 +288,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 		packerOpened: make(chan struct{}),
 		pending:      make(map[BlobHandle]struct{}),
 		liveFiles:    make(map[backend.PendingFile]*packer),
-		direct:       newDirectWrites(),
+		direct:       newDirectWrites(blockSize),
 		stages:       newStagePool(runtime.GOMAXPROCS(0) + 2),
 		unsaved:      &pendingIndex{},
 		uploadSlots:  make(chan struct{}, conns),
