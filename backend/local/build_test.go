@@ -57,7 +57,7 @@ func TestBuildFileInPlace(t *testing.T) {
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("after commit: %d bytes, %v; want %d bytes", len(got), err, len(want))
 	}
-	wantMode(t, be.filename(h), be.modes.file)
+	wantMode(t, be.filename(h), be.modes.File)
 	if !strings.Contains(be.filename(h), "/data/"+h.Name[:2]+"/") {
 		t.Errorf("committed to %s, want its data/%s directory", be.filename(h), h.Name[:2])
 	}

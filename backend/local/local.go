@@ -27,7 +27,7 @@ type Options struct {
 type Backend struct {
 	path        string
 	connections int
-	modes       modes
+	modes       layout.Modes
 	syncs       *packSyncs
 	syncHook    func(*os.File) error // replaces a pack's fsync in tests
 }
@@ -36,19 +36,19 @@ var _ backend.Backend = (*Backend)(nil)
 
 // New returns a backend for the repository in dir. The directory need not
 // exist yet: Create makes it. File modes follow the existing config file,
-// if any (see modesFor).
+// if any (see layout.ModesFor).
 func New(dir string, opts Options) (*Backend, error) {
 	if dir == "" {
 		return nil, errors.New("local: empty repository path")
 	}
-	b := &Backend{path: filepath.Clean(dir), connections: opts.Connections, modes: defaultModes, syncs: newPackSyncs()}
+	b := &Backend{path: filepath.Clean(dir), connections: opts.Connections, modes: layout.DefaultModes, syncs: newPackSyncs()}
 	if b.connections <= 0 {
 		b.connections = 2
 	}
 	fi, err := os.Stat(b.join("config"))
 	switch {
 	case err == nil:
-		b.modes = modesFor(fi.Mode())
+		b.modes = layout.ModesFor(fi.Mode())
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("local: open %s: %w", b.path, err)
 	}
@@ -114,7 +114,7 @@ func (b *Backend) filename(h backend.Handle) string {
 // mkdir creates dir with the repository's directory mode. A directory
 // that already exists is left as it is.
 func (b *Backend) mkdir(dir string) error {
-	err := os.Mkdir(dir, b.modes.dir)
+	err := os.Mkdir(dir, b.modes.Dir)
 	if errors.Is(err, fs.ErrExist) {
 		return nil
 	}
@@ -122,7 +122,7 @@ func (b *Backend) mkdir(dir string) error {
 		return err
 	}
 	// Mkdir's mode is filtered by the umask; set the exact one.
-	return os.Chmod(dir, b.modes.dir)
+	return os.Chmod(dir, b.modes.Dir)
 }
 
 // mkdirAll creates dir and its missing parents inside the repository.

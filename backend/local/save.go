@@ -80,7 +80,7 @@ func (b *Backend) save(ctx context.Context, final string, rd backend.RewindReade
 // remove f on error; the caller does.
 func (b *Backend) commitTemp(ctx context.Context, f *os.File, final string, background bool) error {
 	// Chmod before the rename, so the final name is never writable.
-	if err := f.Chmod(b.modes.file); err != nil && !unsupported(err) {
+	if err := f.Chmod(b.modes.File); err != nil && !unsupported(err) {
 		return err
 	}
 	if background {
@@ -128,12 +128,12 @@ func (b *Backend) createTemp(final string, access int) (*os.File, error) {
 	_, _ = rand.Read(suffix[:]) // never fails, see crypto/rand.Read
 	name := final + layout.TempMarker + hex.EncodeToString(suffix[:])
 
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|access, b.modes.temp)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|access, b.modes.Temp)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := b.mkdirAll(filepath.Dir(final)); err != nil {
 			return nil, err
 		}
-		f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|access, b.modes.temp)
+		f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|access, b.modes.Temp)
 	}
 	return f, err
 }

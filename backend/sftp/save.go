@@ -64,7 +64,7 @@ func (b *Backend) save(ctx context.Context, c *conn, final string, rd backend.Re
 			}
 		}
 	}()
-	if err := f.Chmod(b.modes.temp); err != nil && !unsupported(err) {
+	if err := f.Chmod(b.modes.Temp); err != nil && !unsupported(err) {
 		return fmt.Errorf("chmod %s: %w", *tmp, err)
 	}
 	// ReadFrom keeps many write requests in flight (UseConcurrentWrites).
@@ -77,7 +77,7 @@ func (b *Backend) save(ctx context.Context, c *conn, final string, rd backend.Re
 	}
 	// Chmod through the open handle before the rename, so the final
 	// name is never writable.
-	if err := f.Chmod(b.modes.file); err != nil && !unsupported(err) {
+	if err := f.Chmod(b.modes.File); err != nil && !unsupported(err) {
 		return fmt.Errorf("chmod %s: %w", *tmp, err)
 	}
 	if err := f.Close(); err != nil {

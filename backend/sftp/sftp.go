@@ -109,7 +109,7 @@ type Backend struct {
 	root     string   // cleaned Config.Path
 	location string
 	sem      chan struct{}
-	modes    modes
+	modes    layout.Modes
 
 	mu       sync.Mutex
 	sessions []*session // Sessions slots
@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	b := &Backend{
 		root:  path.Clean(cfg.Path),
 		sem:   make(chan struct{}, n),
-		modes: defaultModes,
+		modes: layout.DefaultModes,
 	}
 	for range min(sessions, n) {
 		b.sessions = append(b.sessions, &session{})
@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	mode, err := b.configMode(ctx)
 	switch {
 	case err == nil:
-		b.modes = modesFor(mode)
+		b.modes = layout.ModesFor(mode)
 	case !errors.Is(err, fs.ErrNotExist):
 		_ = b.Close()
 		return nil, fmt.Errorf("open %s: %w", b.location, err)
@@ -308,7 +308,7 @@ func (b *Backend) mkdir(c *conn, dir string) error {
 		return err
 	}
 	// Mkdir cannot pass a mode; set the exact one.
-	if err := c.sftp.Chmod(dir, b.modes.dir); err != nil && !unsupported(err) {
+	if err := c.sftp.Chmod(dir, b.modes.Dir); err != nil && !unsupported(err) {
 		return err
 	}
 	return nil

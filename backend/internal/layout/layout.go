@@ -1,7 +1,8 @@
 // Package layout maps backend handles to paths in restic's default
-// repository layout. It is shared by the backends that store files in a
-// directory tree (local, and later sftp), so all of them agree on where
-// each file lives.
+// repository layout, and gives the permissions of the files and
+// directories. It is shared by the backends that store files in a
+// directory tree (local and sftp), so all of them agree on where each
+// file lives and who may read it.
 package layout
 
 import (
