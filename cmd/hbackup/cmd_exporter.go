@@ -32,11 +32,7 @@ default), otherwise restic_check_success is 2 ("not run").`,
 			check := fs.Bool("check", false, "run check on every refresh")
 			includePaths := fs.Bool("include-paths", false, "fill the snapshot_paths label (restic-exporter's INCLUDE_PATHS)")
 			return func(ctx context.Context, args []string) error {
-				r, err := newJobRunner(*cfgPath, g)
-				if err != nil {
-					return err
-				}
-				names, err := pickNames(args, r.Config.RepositoryNames(), "repository", r.Config.File)
+				r, names, err := runnerForRepositories(*cfgPath, g, args)
 				if err != nil {
 					return err
 				}

@@ -76,11 +76,7 @@ failed verification, unreachable repository).`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
-				r, err := newJobRunner(*cfgPath, g)
-				if err != nil {
-					return err
-				}
-				names, err := pickNames(args, r.Config.JobNames(), "job", r.Config.File)
+				r, names, err := runnerForJobs(*cfgPath, g, args)
 				if err != nil {
 					return err
 				}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/hbackup/hbackup/job"
+	"github.com/hbackup/hbackup/job/config"
 	"github.com/spf13/pflag"
 )
 
@@ -29,11 +30,7 @@ Exit status is 0 if every check passed, 1 otherwise.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
-				r, err := newJobRunner(*cfgPath, g)
-				if err != nil {
-					return err
-				}
-				names, err := pickNames(args, r.Config.RepositoryNames(), "repository", r.Config.File)
+				r, names, err := runnerForRepositories(*cfgPath, g, args)
 				if err != nil {
 					return err
 				}
@@ -63,11 +60,7 @@ Exit status is 0 if every test passed, 1 otherwise.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
-				r, err := newJobRunner(*cfgPath, g)
-				if err != nil {
-					return err
-				}
-				names, err := pickNames(args, r.Config.JobNames(), "job", r.Config.File)
+				r, names, err := runnerForJobs(*cfgPath, g, args)
 				if err != nil {
 					return err
 				}
@@ -123,6 +116,29 @@ func summarizeChecks(g *globalOptions, outs []*job.CheckOutcome) error {
 // hbackup.toml.
 func configFlag(fs *pflag.FlagSet) *string {
 	return fs.String("config", "", "configuration `file` (default: $HBACKUP_CONFIG or "+configDefault+")")
+}
+
+// runnerForJobs is newJobRunner followed by pickNames of the jobs args
+// names: the start of the commands that work on configured jobs.
+func runnerForJobs(cfgPath string, g *globalOptions, args []string) (*job.Runner, []string, error) {
+	return runnerFor(cfgPath, g, args, "job", (*config.Config).JobNames)
+}
+
+// runnerForRepositories is runnerForJobs for configured repositories.
+func runnerForRepositories(cfgPath string, g *globalOptions, args []string) (*job.Runner, []string, error) {
+	return runnerFor(cfgPath, g, args, "repository", (*config.Config).RepositoryNames)
+}
+
+func runnerFor(cfgPath string, g *globalOptions, args []string, what string, all func(*config.Config) []string) (*job.Runner, []string, error) {
+	r, err := newJobRunner(cfgPath, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := pickNames(args, all(r.Config), what, r.Config.File)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, names, nil
 }
 
 // pickNames returns args, or all when args is empty, after checking that
