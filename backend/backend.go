@@ -184,16 +184,25 @@ func LoadAll(ctx context.Context, be Backend, h Handle) ([]byte, error) {
 	return out, err
 }
 
-// CheckLoad checks what every Load checks before any I/O: that ctx is not
-// done, that h names a file (valid is the backend's own check of h), and
-// that length and offset are not negative. Its errors name h, and those
-// about h or the range are permanent: retrying cannot fix them.
-func CheckLoad(ctx context.Context, h Handle, length int, offset int64, valid func(Handle) error) error {
+// CheckHandle checks what every call on one file (Save, Stat, Remove,
+// Load) checks before any I/O: that ctx is not done and that h names a
+// file (valid is the backend's own check of h). Its errors name op and
+// h, and those about h are permanent: retrying cannot fix them.
+func CheckHandle(ctx context.Context, op string, h Handle, valid func(Handle) error) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("load %v: %w", h, err)
+		return fmt.Errorf("%s %v: %w", op, h, err)
 	}
 	if err := valid(h); err != nil {
-		return fmt.Errorf("load %v: %w", h, Permanent(err))
+		return fmt.Errorf("%s %v: %w", op, h, Permanent(err))
+	}
+	return nil
+}
+
+// CheckLoad is CheckHandle for Load, which also checks that length and
+// offset are not negative (a permanent error too).
+func CheckLoad(ctx context.Context, h Handle, length int, offset int64, valid func(Handle) error) error {
+	if err := CheckHandle(ctx, "load", h, valid); err != nil {
+		return err
 	}
 	if length < 0 || offset < 0 {
 		return fmt.Errorf("load %v: %w", h, Permanent(fmt.Errorf("invalid range: length %d, offset %d", length, offset)))

@@ -230,11 +230,3 @@ func (b *Backend) Create(ctx context.Context) error {
 func (b *Backend) fileName(h backend.Handle) string {
 	return b.prefix + layout.Filename(h)
 }
-
-// check validates h before any request is made.
-func check(h backend.Handle) error {
-	if err := layout.Check(h); err != nil {
-		return backend.Permanent(err)
-	}
-	return nil
-}

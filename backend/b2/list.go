@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // listPageSize is how many names one listing call asks for; B2 bills a
@@ -62,11 +63,8 @@ func (b *Backend) listNames(ctx context.Context, prefix, start string, count int
 // Stat looks h up with a one-name listing (B2 shows the latest visible
 // version; a hidden file is missing).
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "stat", h, layout.Check); err != nil {
+		return backend.FileInfo{}, err
 	}
 	name := b.fileName(h)
 	fi := backend.FileInfo{Size: -1}
@@ -107,7 +105,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 			}
 			name = n
 		}
-		if check(backend.Handle{Type: t, Name: name}) != nil {
+		if layout.Check(backend.Handle{Type: t, Name: name}) != nil {
 			return true, nil
 		}
 		cbErr = fn(backend.FileInfo{Name: name, Size: f.ContentLength})

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Load calls fn with length bytes of h from offset (to the end when
@@ -21,7 +22,7 @@ import (
 // answer reads as io.ErrUnexpectedEOF (transient: a retry downloads
 // again); a range the file does not hold is permanent.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := backend.CheckLoad(ctx, h, length, offset, check); err != nil {
+	if err := backend.CheckLoad(ctx, h, length, offset, layout.Check); err != nil {
 		return err
 	}
 	name := b.fileName(h)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Remove deletes h. B2 keeps every upload of a name as a version, so
@@ -13,11 +14,8 @@ import (
 // deleted; otherwise the file is hidden with b2_hide_file and B2 keeps
 // its data. A missing or already hidden file is backend.ErrNotExist.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "remove", h, layout.Check); err != nil {
+		return err
 	}
 	name := b.fileName(h)
 	if !b.cfg.HardDelete {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Save uploads rd to h: in one b2_upload_file below
@@ -20,11 +21,8 @@ import (
 // visible only once complete, so a failed Save leaves nothing behind.
 // Saving an existing name adds a newer version, which replaces it.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "save", h, layout.Check); err != nil {
+		return err
 	}
 	var err error
 	if rd.Length() >= b.cfg.LargeFileThreshold {

@@ -90,27 +90,30 @@ func (s suite) testMissing(t *testing.T) {
 }
 
 // testInvalidHandle: handles without a valid type or name are refused
-// and store nothing.
+// with a permanent error (a retry cannot fix them) and store nothing.
 func (s suite) testInvalidHandle(t *testing.T) {
 	be := s.open(t)
 	ctx := t.Context()
+	refused := func(call string, h backend.Handle, err error) {
+		t.Helper()
+		switch {
+		case err == nil:
+			t.Errorf("%s(%#v) succeeded", call, h)
+		case !backend.IsPermanent(err):
+			t.Errorf("%s(%#v): %v is not permanent, so a retry would try again", call, h, err)
+		}
+	}
 	for _, h := range []backend.Handle{
 		{},
 		{Type: backend.PackFile},
 		{Type: backend.ConfigFile + 1, Name: randomName()},
 	} {
-		if err := be.Save(ctx, h, backend.NewByteReader([]byte("x"))); err == nil {
-			t.Errorf("Save(%#v) succeeded", h)
-		}
-		if _, err := be.Stat(ctx, h); err == nil {
-			t.Errorf("Stat(%#v) succeeded", h)
-		}
-		if _, err := loadRange(t, be, h, 0, 0); err == nil {
-			t.Errorf("Load(%#v) succeeded", h)
-		}
-		if err := be.Remove(ctx, h); err == nil {
-			t.Errorf("Remove(%#v) succeeded", h)
-		}
+		refused("Save", h, be.Save(ctx, h, backend.NewByteReader([]byte("x"))))
+		_, err := be.Stat(ctx, h)
+		refused("Stat", h, err)
+		_, err = loadRange(t, be, h, 0, 0)
+		refused("Load", h, err)
+		refused("Remove", h, be.Remove(ctx, h))
 	}
 	for _, ft := range backend.AllTypes {
 		wantList(t, be, ft, nil)

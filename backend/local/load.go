@@ -54,11 +54,8 @@ func section(f *os.File, length int, offset int64) (io.Reader, error) {
 
 // Stat returns the size of h.
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
-	}
-	if err := layout.Check(h); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "stat", h, layout.Check); err != nil {
+		return backend.FileInfo{}, err
 	}
 	fi, err := os.Stat(b.filename(h))
 	if err != nil {
@@ -73,11 +70,8 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo,
 // Remove deletes h. On Unix a read-only file can be removed as long as
 // its directory is writable.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
-	}
-	if err := layout.Check(h); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "remove", h, layout.Check); err != nil {
+		return err
 	}
 	// Packs written before must be on disk before anything goes (a lock
 	// goes in any case: it names no pack).

@@ -31,11 +31,8 @@ import (
 // worst a pack no index names is incomplete (restic and hbackup treat such
 // packs as unreferenced: check reports them, prune removes them).
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
-	}
-	if err := layout.Check(h); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "save", h, layout.Check); err != nil {
+		return err
 	}
 	pack := h.Type == backend.PackFile
 	if !pack && h.Type != backend.LockFile { // locks name no packs

@@ -62,11 +62,8 @@ func (b *Backend) Create(ctx context.Context) error {
 // Save stores a copy of rd's content, replacing any existing file. It
 // fails if rd returns a different number of bytes than rd.Length().
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
-	}
-	if err := h.Valid(); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "save", h, backend.Handle.Valid); err != nil {
+		return err
 	}
 	// Read outside the lock: rd may be slow.
 	buf, err := io.ReadAll(rd)
@@ -121,11 +118,8 @@ func (b *Backend) section(h backend.Handle, length int, offset int64) ([]byte, e
 
 // Stat implements backend.Backend.
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
-	}
-	if err := h.Valid(); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "stat", h, backend.Handle.Valid); err != nil {
+		return backend.FileInfo{}, err
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -167,11 +161,8 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 
 // Remove implements backend.Backend.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
-	}
-	if err := h.Valid(); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "remove", h, backend.Handle.Valid); err != nil {
+		return err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -8,15 +8,13 @@ import (
 	"net/http"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Stat sends a HEAD request and returns the file's Content-Length.
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "stat", h, layout.Check); err != nil {
+		return backend.FileInfo{}, err
 	}
 	req, err := b.newRequest(ctx, http.MethodHead, b.fileURL(h), nil)
 	if err != nil {
@@ -165,8 +163,8 @@ func (b *Backend) fetchList(ctx context.Context, t backend.FileType) ([]fileEntr
 // checkListed refuses names that could not be used as handles, so a
 // confused server cannot make callers request other paths.
 func checkListed(t backend.FileType, name string) error {
-	if err := check(backend.Handle{Type: t, Name: name}); err != nil {
-		return fmt.Errorf("the listing holds an invalid name: %w", err)
+	if err := layout.Check(backend.Handle{Type: t, Name: name}); err != nil {
+		return backend.Permanent(fmt.Errorf("the listing holds an invalid name: %w", err))
 	}
 	return nil
 }

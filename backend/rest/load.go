@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Load calls fn with length bytes of h from offset (to the end when
@@ -19,7 +20,7 @@ import (
 // wrapping io.ErrUnexpectedEOF, detected before fn is called whenever
 // the server sends a Content-Length.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
-	if err := backend.CheckLoad(ctx, h, length, offset, check); err != nil {
+	if err := backend.CheckLoad(ctx, h, length, offset, layout.Check); err != nil {
 		return err
 	}
 	req, err := b.newRequest(ctx, http.MethodGet, b.fileURL(h), nil)

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/hbackup/hbackup/backend"
-	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Media types of the protocol. A server answers a list request in the
@@ -263,15 +262,6 @@ func (b *Backend) fileURL(h backend.Handle) string {
 // dirURL returns the listing URL of t, with restic's trailing slash.
 func (b *Backend) dirURL(t backend.FileType) string {
 	return b.base.JoinPath(t.String()).String() + "/"
-}
-
-// check validates h before any request is made: a name with a separator
-// would address another path on the server.
-func check(h backend.Handle) error {
-	if err := layout.Check(h); err != nil {
-		return backend.Permanent(err)
-	}
-	return nil
 }
 
 // newRequest builds a request with the protocol's Accept header and the

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
 // Save uploads rd's content to h with one POST and an explicit
@@ -18,11 +19,8 @@ import (
 // (the file exists on a server that refuses to overwrite, or an
 // append-only server) is permanent and wraps ErrForbidden.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
-	}
-	if err := check(h); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "save", h, layout.Check); err != nil {
+		return err
 	}
 	body := &uploadBody{rd: rd, remaining: rd.Length()}
 	var reqBody io.Reader = body

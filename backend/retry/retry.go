@@ -169,10 +169,11 @@ func (b *Backend) Create(ctx context.Context) error {
 }
 
 // Stat implements backend.Backend. An invalid handle is passed through
-// once: no retry can make it valid.
+// once: no retry can make it valid, so its error is permanent.
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
 	if h.Valid() != nil {
-		return b.be.Stat(ctx, h)
+		fi, err := b.be.Stat(ctx, h)
+		return fi, backend.Permanent(err)
 	}
 	var fi backend.FileInfo
 	err := b.retry(ctx, "stat "+h.String(), func(int) error {
@@ -185,23 +186,25 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo,
 
 // Load implements backend.Backend. fn is called afresh, with a new
 // reader, on every attempt; an error from fn (say, a download cut short)
-// is retried like the backend's own unless marked permanent.
+// is retried like the backend's own unless marked permanent. An invalid
+// handle or range is passed through once, as in Stat.
 func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(rd io.Reader) error) error {
 	if h.Valid() != nil || length < 0 || offset < 0 {
-		return b.be.Load(ctx, h, length, offset, fn)
+		return backend.Permanent(b.be.Load(ctx, h, length, offset, fn))
 	}
 	return b.retry(ctx, "load "+h.String(), func(int) error {
 		return b.be.Load(ctx, h, length, offset, fn)
 	})
 }
 
-// Remove implements backend.Backend. A retry that finds the file gone
+// Remove implements backend.Backend; an invalid handle is passed
+// through once, as in Stat. A retry that finds the file gone
 // reports backend.ErrNotExist, as the contract says, even if the failed
 // attempt did remove it (its answer was lost); callers that only want
 // the file gone can ignore ErrNotExist.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if h.Valid() != nil {
-		return b.be.Remove(ctx, h)
+		return backend.Permanent(b.be.Remove(ctx, h))
 	}
 	return b.retry(ctx, "remove "+h.String(), func(int) error { return b.be.Remove(ctx, h) })
 }

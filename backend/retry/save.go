@@ -21,7 +21,7 @@ import (
 // earlier attempt is taken to have succeeded.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
 	if h.Valid() != nil {
-		return b.be.Save(ctx, h, rd)
+		return backend.Permanent(b.be.Save(ctx, h, rd)) // as Stat
 	}
 	tr := &trackedReader{RewindReader: rd}
 	return b.retry(ctx, "save "+h.String(), func(attempt int) error {

@@ -89,11 +89,8 @@ func (l *loadReader) Read(p []byte) (int, error) {
 
 // Stat returns the size of h.
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
-	}
-	if err := checkHandle(h); err != nil {
-		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "stat", h, checkHandle); err != nil {
+		return backend.FileInfo{}, err
 	}
 	name := b.filename(h)
 	var fi fs.FileInfo
@@ -115,11 +112,8 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo,
 // connection may be gone already when Remove tries again; that counts as
 // success.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
-	}
-	if err := checkHandle(h); err != nil {
-		return fmt.Errorf("remove %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "remove", h, checkHandle); err != nil {
+		return err
 	}
 	name := b.filename(h)
 	err := b.do(ctx, func(c *conn, retry bool) error {

@@ -23,11 +23,8 @@ import (
 // when the server has posix-rename@openssh.com). If the connection
 // breaks, Save reconnects, rewinds rd and uploads again, once.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
-	}
-	if err := checkHandle(h); err != nil {
-		return fmt.Errorf("save %v: %w", h, err)
+	if err := backend.CheckHandle(ctx, "save", h, checkHandle); err != nil {
+		return err
 	}
 	final := b.filename(h)
 	var orphan string // temporary file of an attempt cut off by a broken connection
