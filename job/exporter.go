@@ -5,34 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hbackup/hbackup/job/metrics"
 )
-
-// snapshotJSON is an entry of `snapshots --json`.
-type snapshotJSON struct {
-	ID             string    `json:"id"`
-	Time           time.Time `json:"time"`
-	Hostname       string    `json:"hostname"`
-	Username       string    `json:"username"`
-	ProgramVersion string    `json:"program_version"`
-	Tags           []string  `json:"tags"`
-	Paths          []string  `json:"paths"`
-	Summary        *struct {
-		BackupStart         time.Time `json:"backup_start"`
-		BackupEnd           time.Time `json:"backup_end"`
-		FilesNew            int64     `json:"files_new"`
-		FilesChanged        int64     `json:"files_changed"`
-		FilesUnmodified     int64     `json:"files_unmodified"`
-		DirsNew             int64     `json:"dirs_new"`
-		DirsChanged         int64     `json:"dirs_changed"`
-		DirsUnmodified      int64     `json:"dirs_unmodified"`
-		DataAdded           int64     `json:"data_added"`
-		TotalFilesProcessed int64     `json:"total_files_processed"`
-		TotalBytesProcessed int64     `json:"total_bytes_processed"`
-	} `json:"summary"`
-}
 
 // RepositoryStats reads what restic-exporter publishes about a
 // repository: its snapshots, locks and size, and with check the result
@@ -57,20 +32,9 @@ func (r *Runner) RepositoryStats(ctx context.Context, repoName string, check boo
 		return json.Unmarshal(res.Stdout, v)
 	}
 	st := &metrics.RepositoryStats{Check: metrics.CheckSkipped, UncompressedSize: -1, CompressionRatio: -1}
-	var sns []snapshotJSON
-	if err := runJSON(&sns, "snapshots", "--json", "--no-lock"); err != nil {
+	// SnapshotInfo has the field names of `snapshots --json`.
+	if err := runJSON(&st.Snapshots, "snapshots", "--json", "--no-lock"); err != nil {
 		return nil, err
-	}
-	for _, s := range sns {
-		info := metrics.SnapshotInfo{ID: s.ID, Time: s.Time, Hostname: s.Hostname, Username: s.Username,
-			ProgramVersion: s.ProgramVersion, Tags: s.Tags, Paths: s.Paths}
-		if sm := s.Summary; sm != nil {
-			info.Summary = &metrics.Summary{BackupStart: sm.BackupStart, BackupEnd: sm.BackupEnd,
-				FilesNew: sm.FilesNew, FilesChanged: sm.FilesChanged, FilesUnmodified: sm.FilesUnmodified,
-				DirsNew: sm.DirsNew, DirsChanged: sm.DirsChanged, DirsUnmodified: sm.DirsUnmodified,
-				DataAdded: sm.DataAdded, TotalFilesProcessed: sm.TotalFilesProcessed, TotalBytesProcessed: sm.TotalBytesProcessed}
-		}
-		st.Snapshots = append(st.Snapshots, info)
 	}
 	res := r.Exec.Run(ctx, Invocation{Args: append(repoArgs(repo), "list", "locks", "--no-lock"), Env: env})
 	if res.Err != nil {

@@ -100,6 +100,13 @@ paths = ["$DIR/src"]
 	if value("restic_size_total") <= 0 {
 		t.Errorf("restic_size_total not positive")
 	}
+	// From the latest snapshot's summary: the second backup found every
+	// file unchanged.
+	files := value("restic_backup_files_total")
+	if files <= 0 || value("restic_backup_files_unmodified") != files || value("restic_backup_files_new") != 0 {
+		t.Errorf("latest summary: files total %v, unmodified %v, new %v; want all unmodified",
+			files, value("restic_backup_files_unmodified"), value("restic_backup_files_new"))
+	}
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exporter after SIGINT: %v", err)

@@ -36,23 +36,29 @@ type RepositoryStats struct {
 
 // SnapshotInfo is one snapshot, as `snapshots --json` describes it.
 type SnapshotInfo struct {
-	ID             string
-	Time           time.Time
-	Hostname       string
-	Username       string
-	ProgramVersion string
-	Tags           []string
-	Paths          []string
-	Summary        *Summary // nil for snapshots written before restic 0.17
+	ID             string    `json:"id"`
+	Time           time.Time `json:"time"`
+	Hostname       string    `json:"hostname"`
+	Username       string    `json:"username"`
+	ProgramVersion string    `json:"program_version"`
+	Tags           []string  `json:"tags"`
+	Paths          []string  `json:"paths"`
+	Summary        *Summary  `json:"summary"` // nil for snapshots written before restic 0.17
 }
 
 // Summary is the backup summary restic 0.17+ stores in a snapshot.
 type Summary struct {
-	BackupStart, BackupEnd                   time.Time
-	FilesNew, FilesChanged, FilesUnmodified  int64
-	DirsNew, DirsChanged, DirsUnmodified     int64
-	DataAdded                                int64
-	TotalFilesProcessed, TotalBytesProcessed int64
+	BackupStart         time.Time `json:"backup_start"`
+	BackupEnd           time.Time `json:"backup_end"`
+	FilesNew            int64     `json:"files_new"`
+	FilesChanged        int64     `json:"files_changed"`
+	FilesUnmodified     int64     `json:"files_unmodified"`
+	DirsNew             int64     `json:"dirs_new"`
+	DirsChanged         int64     `json:"dirs_changed"`
+	DirsUnmodified      int64     `json:"dirs_unmodified"`
+	DataAdded           int64     `json:"data_added"`
+	TotalFilesProcessed int64     `json:"total_files_processed"`
+	TotalBytesProcessed int64     `json:"total_bytes_processed"`
 }
 
 // RepositoryOptions tune a RepositoryCollector. The zero value omits paths.
