@@ -22,19 +22,35 @@ const (
 	LevelCritical Level = 2
 )
 
-func (l Level) String() string {
-	return [...]string{"ok", "warning", "critical"}[l]
+var levelNames = [...]string{"ok", "warning", "critical"}
+
+func (l Level) String() string { return levelNames[l] }
+
+// MarshalText writes the level's name, as in `health --json`.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads a level's name.
+func (l *Level) UnmarshalText(b []byte) error {
+	for i, name := range levelNames {
+		if string(b) == name {
+			*l = Level(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown health level %q", b)
 }
 
-// Health is the state of one job's backups.
+// Health is the state of one job's backups. Its JSON (`health --json`)
+// has snake_case names, as the job log's events do.
 type Health struct {
-	Job, Repository  string
-	Snapshots        int
-	LastSnapshot     time.Time // zero without snapshots
-	Locks            int
-	LastVerification *eventlog.Event
-	Level            Level
-	Problems         []string
+	Job              string          `json:"job"`
+	Repository       string          `json:"repository"`
+	Snapshots        int             `json:"snapshots"`
+	LastSnapshot     time.Time       `json:"last_snapshot"` // zero without snapshots
+	Locks            int             `json:"locks"`
+	LastVerification *eventlog.Event `json:"last_verification"`
+	Level            Level           `json:"level"`
+	Problems         []string        `json:"problems"`
 }
 
 func (h *Health) problem(l Level, format string, args ...any) {

@@ -8,13 +8,14 @@ import (
 	"github.com/hbackup/hbackup/job/eventlog"
 )
 
-// JobStatus is what the logs say about a job.
+// JobStatus is what the logs say about a job. Its JSON (`status --json`)
+// has snake_case names, as the job log's events do.
 type JobStatus struct {
-	Job       string
-	LastStart time.Time       // zero if it never ran
-	LastEnd   *eventlog.Event // the last finished run, nil if none
-	NextRun   time.Time       // zero for jobs without a schedule
-	Scheduled bool
+	Job       string          `json:"job"`
+	LastStart time.Time       `json:"last_start"` // zero if it never ran
+	LastEnd   *eventlog.Event `json:"last_end"`   // the last finished run, nil if none
+	NextRun   time.Time       `json:"next_run"`   // zero for jobs without a schedule
+	Scheduled bool            `json:"scheduled"`
 }
 
 // Status reads the job log and the schedules.

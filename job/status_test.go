@@ -93,13 +93,13 @@ func TestHealth(t *testing.T) {
 		}
 		return code, hs
 	}
-	if code, hs := health(); code != 2 || !strings.Contains(hs[0]["Problems"].([]any)[0].(string), "no snapshot") {
+	if code, hs := health(); code != 2 || hs[0]["level"] != "critical" || !strings.Contains(hs[0]["problems"].([]any)[0].(string), "no snapshot") {
 		t.Errorf("no snapshots: exit %d, %v; want 2 and a critical problem", code, hs)
 	}
 	host, _ := os.Hostname()
 	e.hb(repo, "backup", "--host", host, src)
-	if code, hs := health(); code != 1 {
-		t.Errorf("one fresh snapshot, min_backups 2: exit %d, %v; want 1", code, hs)
+	if code, hs := health(); code != 1 || hs[0]["level"] != "warning" || hs[0]["snapshots"] != 1.0 {
+		t.Errorf("one fresh snapshot, min_backups 2: exit %d, %v; want 1, a warning", code, hs)
 	}
 	e.hb(repo, "backup", "--host", host, "--time", time.Now().Add(-3*time.Hour).Format("2006-01-02 15:04:05"), src)
 	e.hb(repo, "forget", "--keep-last", "1", "--host", host) // leaves only the newest: the fresh one
@@ -107,5 +107,37 @@ func TestHealth(t *testing.T) {
 	e.hb(repo, "forget", "latest")
 	if code, hs := health(); code != 2 {
 		t.Errorf("last snapshot 2h old, max_age 1h: exit %d, %v; want 2", code, hs)
+	}
+}
+
+// status --json and health --json use snake_case names, as the job log
+// does, and name health levels.
+func TestStatusAndHealthJSON(t *testing.T) {
+	st, err := json.Marshal(job.JobStatus{Job: "j", Scheduled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	if err := json.Unmarshal(st, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"job", "last_start", "last_end", "next_run", "scheduled"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("status JSON %s has no %q", st, k)
+		}
+	}
+	h, err := json.Marshal(job.Health{Job: "j", Level: job.LevelWarning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(h), `"level":"warning"`) || !strings.Contains(string(h), `"last_snapshot":`) {
+		t.Errorf("health JSON %s", h)
+	}
+	var back job.Health
+	if err := json.Unmarshal(h, &back); err != nil || back.Level != job.LevelWarning {
+		t.Errorf("health JSON read back: level %v, %v", back.Level, err)
+	}
+	if err := json.Unmarshal([]byte(`{"level":"bad"}`), &back); err == nil {
+		t.Error("unknown level accepted")
 	}
 }

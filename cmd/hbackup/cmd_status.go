@@ -17,7 +17,9 @@ func statusCommand() *command {
 		long: `The "status" command prints a table of the jobs of the configuration file:
 when each last ran, its outcome, how long it took, how much it added, and
 when it runs next. It reads the job log in monitoring.log_dir and touches
-no repository.`,
+no repository. With --json it prints a list of objects with job,
+last_start, last_end (the job log's event of the last finished run),
+next_run and scheduled.`,
 		setup: func(fs *pflag.FlagSet, g *globalOptions) func(context.Context, []string) error {
 			cfgPath := configFlag(fs)
 			return func(ctx context.Context, args []string) error {
@@ -66,7 +68,10 @@ func healthCommand() *command {
 		long: `The "health" command checks each named job (default: all) against the
 validation settings: the age of its last snapshot (max_age), the number
 of snapshots (min_backups), the last verification of its repository, and
-locks left in the repository. It is meant for monitoring systems.
+locks left in the repository. It is meant for monitoring systems; with
+--json it prints a list of objects with job, repository, snapshots,
+last_snapshot, locks, last_verification, level ("ok", "warning" or
+"critical") and problems.
 
 EXIT STATUS
 Exit status is 0 if everything is healthy.
