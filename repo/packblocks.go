@@ -44,9 +44,10 @@ const packBlockSize = 1 << 20
 // off showed about a sixth of the P time lost that way. There, data
 // arrives fastest, and 2 MiB blocks (half the writes) made first backups
 // at scale 1 faster (medians of alternating runs 3.82 -> 3.50 s, 3.97 ->
-// 3.61 s, 4.00 -> 3.74 s) at about the same peak RSS. With compression
-// they gained nothing measurable but held 12-15 MiB more at the peak, and
-// copy's peak went above restic's.
+// 3.61 s, 3.88 -> 3.68 s), the peak RSS about 10 MiB higher and still
+// well below restic's. With compression they gained nothing measurable
+// but held 12-15 MiB more at the peak, and copy's peak went above
+// restic's.
 const uncompressedPackBlockSize = 2 << 20
 
 // packBlock is one block of a pack: its bytes, how many of them are

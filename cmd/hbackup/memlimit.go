@@ -61,10 +61,10 @@ func backupPipeline(readers int) int64 {
 // The figure is for typical blobs (the chunker's average is 1 MiB), not
 // for 8 MiB ones throughout: a limit that allowed for those was no limit,
 // and without one the runtime kept garbage and freed spans resident.
-// Measured at scale 1 (20-snapshot history, local repositories), peak
-// RSS without a limit and with this one: copy 138-144 -> 111-113 MiB
-// (restic 0.14: 125-134), about 10% more wall time; forget --prune
-// 106-112 -> 93-96 MiB (restic: 99-107).
+// Measured at scale 1 (20-snapshot history, local repositories, 3 runs
+// each), peak RSS without a limit and with this one: copy 138-144 ->
+// 111-117 MiB (restic 0.14: 125-134), about 5% more wall time; forget
+// --prune 109-119 -> 95-97 MiB (restic: 104-118).
 func packStreamPipeline(streams int) int64 {
 	return int64(streams) * 6 << 20
 }
