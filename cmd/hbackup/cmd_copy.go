@@ -138,9 +138,7 @@ func runCopy(ctx context.Context, g *globalOptions, o *copyOptions, args []strin
 	if err != nil {
 		return err
 	}
-	// Pack reads at once: copier's default, made here to size the memory
-	// limit by.
-	streams := max(2, src.Backend().Properties().Connections)
+	streams := source.DefaultConcurrency() // also sizes the memory limit
 	var errs []error
 	for _, d := range dsts {
 		if err := copyToOne(ctx, g, o, source, streams, d, len(dsts) > 1); err != nil {

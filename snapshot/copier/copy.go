@@ -84,6 +84,12 @@ type run struct {
 	bytes                       atomic.Uint64
 }
 
+// DefaultConcurrency is the number of source reads at once when
+// Options.Concurrency is 0: the source backend's connections, at least 2.
+func (s *Source) DefaultConcurrency() int {
+	return max(2, s.r.Backend().Properties().Connections)
+}
+
 // CopyTo copies the selected snapshots that dst does not have yet. It
 // lists dst's snapshots before loading dst's index, writes blobs, flushes
 // (packs, then index), and only then saves the snapshots that use them.
@@ -103,7 +109,7 @@ func (s *Source) CopyTo(ctx context.Context, dst *repo.Repository, opts Options)
 	}
 	conc := opts.Concurrency
 	if conc <= 0 {
-		conc = max(2, s.r.Backend().Properties().Connections)
+		conc = s.DefaultConcurrency()
 	}
 	flushAt := opts.FlushBytes
 	if flushAt == 0 {
