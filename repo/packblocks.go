@@ -37,17 +37,15 @@ import (
 const packBlockSize = 1 << 20
 
 // uncompressedPackBlockSize is the block size where data blobs are stored
-// as they are (compression off, or a version 1 repository). Each direct
-// write blocks a thread, and Go's scheduler gives that thread's P to
-// another goroutine only when sysmon notices, often hundreds of
-// microseconds later: a runtime trace of a first backup with compression
-// off showed about a sixth of the P time lost that way. There, data
+// as they are (compression off, or a version 1 repository). There data
 // arrives fastest, and 2 MiB blocks (half the writes) made first backups
-// at scale 1 faster (medians of alternating runs 3.82 -> 3.50 s, 3.97 ->
-// 3.61 s, 3.88 -> 3.68 s), the peak RSS about 10 MiB higher and still
-// well below restic's. With compression they gained nothing measurable
-// but held 12-15 MiB more at the peak, and copy's peak went above
-// restic's.
+// at scale 1 faster: with each direct write blocking a thread and its P
+// (medians of alternating runs 3.82 -> 3.50 s, 3.97 -> 3.61 s, 3.88 ->
+// 3.68 s), and still with the local backend's io_uring, where a write
+// parks its goroutine instead (3.42 -> 3.29 s, 6 runs each). The peak
+// RSS is about 10 MiB higher and still well below restic's. With
+// compression they gained nothing measurable but held 12-15 MiB more at
+// the peak, and copy's peak went above restic's.
 const uncompressedPackBlockSize = 2 << 20
 
 // packBlock is one block of a pack: its bytes, how many of them are
@@ -64,8 +62,17 @@ type directWrites struct {
 	// slots bounds the block writes in flight, and with them the blocks
 	// waiting for the disk: on the benchmark VM a 1 MiB direct write
 	// usually took about 8 ms, while both CPUs were busy, but some took
-	// 60 ms, and 25 blocks waited. A block finding no slot is written
-	// through the page cache by the saver that completed it.
+	// 60 ms. A block finding no slot waits for one (see stored).
+	//
+	// Before the local backend's writes went through an io_uring, a
+	// block finding no slot was written through the page cache by the
+	// saver that completed it, rather than have the saver wait: a
+	// third of the blocks, and on ext4 each such write waited for the
+	// file's direct writes in flight, holding a P. Waiting for a slot
+	// instead made a first backup with compression off faster only with
+	// the ring, where a waiting write parks its goroutine (scale 1,
+	// alternating runs: median 3.81 -> 3.31 s; without the ring, or with
+	// the ring and the old page-cache path, no change).
 	slots chan struct{}
 	wg    sync.WaitGroup // block writes in flight; Close waits for them
 	// refused is set when the file system refuses a direct write: later
@@ -150,40 +157,38 @@ func (pb *packBlocks) region(off, n int) blockRegion {
 }
 
 // stored counts a filled region's bytes in, and starts the writes of the
-// blocks it completes.
+// blocks it completes, each once a write slot is free: a saver that
+// completes a block while the disk is behind waits here, which bounds
+// the blocks in memory.
 func (pb *packBlocks) stored(r blockRegion) {
-	var inline []int // full blocks for which no write slot was free
+	var full []int
 	pb.mu.Lock()
 	for k, b := range r.blocks {
 		b.filled += len(r.pieces[k])
-		if b.filled != pb.size {
-			continue
-		}
-		pb.writes.Add(1)
-		select {
-		case pb.shared.slots <- struct{}{}:
-			pb.shared.wg.Add(1)
-			go func() {
-				defer pb.shared.wg.Done()
-				defer func() { <-pb.shared.slots }()
-				pb.write(r.first+k, b, true)
-			}()
-		default:
-			inline = append(inline, k)
+		if b.filled == pb.size {
+			full = append(full, k)
 		}
 	}
+	pb.writes.Add(len(full))
 	pb.mu.Unlock()
-	for _, k := range inline {
-		pb.write(r.first+k, r.blocks[k], false)
+	for _, k := range full {
+		pb.shared.slots <- struct{}{}
+		pb.shared.wg.Add(1)
+		go func() {
+			defer pb.shared.wg.Done()
+			defer func() { <-pb.shared.slots }()
+			pb.write(r.first+k, r.blocks[k])
+		}()
 	}
 }
 
-// write writes a full block to the file, past the page cache if direct
-// and the file system lets it, and gives the block back if it is hashed.
-func (pb *packBlocks) write(i int, b *packBlock, direct bool) {
+// write writes a full block to the file, past the page cache unless the
+// file system refuses, and gives the block back if it is hashed.
+func (pb *packBlocks) write(i int, b *packBlock) {
 	defer pb.writes.Done()
 	off := int64(i) * int64(pb.size)
 	var err error
+	direct := !pb.shared.refused.Load()
 	if direct {
 		err = pb.w.WriteDirect(b.buf, off)
 		if errors.Is(err, errors.ErrUnsupported) {

@@ -71,7 +71,7 @@ func (p *pendingFile) WriteDirect(data []byte, off int64) error {
 		return fmt.Errorf("write %s: direct write of %d bytes at %d: not aligned to %d bytes",
 			p.f.Name(), len(data), off, backend.DirectAlign)
 	}
-	_, err := p.direct.WriteAt(data, off)
+	err := p.b.disk.writeAt(p.direct, data, off)
 	if err != nil && directRefused(err) {
 		err = fmt.Errorf("%w: %w", errors.ErrUnsupported, err)
 	}

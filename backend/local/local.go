@@ -29,6 +29,7 @@ type Backend struct {
 	connections int
 	modes       layout.Modes
 	syncs       *packSyncs
+	disk        diskRing
 	syncHook    func(*os.File) error // replaces a pack's fsync in tests
 }
 
@@ -68,7 +69,13 @@ func (b *Backend) Properties() backend.Properties {
 
 // Close waits for the pack files still being synced (see Save) and
 // reports if one could not be.
-func (b *Backend) Close() error { return b.syncs.wait() }
+func (b *Backend) Close() error {
+	err := b.syncs.wait()
+	if cerr := b.disk.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Create makes the repository directory and all its subdirectories. It
 // fails with an error wrapping backend.ErrAlreadyExists if a config file

@@ -20,10 +20,26 @@ import (
 	"github.com/hbackup/hbackup/backend/internal/layout"
 )
 
+// Files are synced through an io_uring where the kernel has one; the
+// plain system calls must keep every promise too.
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, func(t *testing.T) backend.Backend {
-		return newBackend(t, filepath.Join(t.TempDir(), "repo"))
-	})
+	for _, ring := range []bool{true, false} {
+		t.Run(ringName(ring), func(t *testing.T) {
+			backendtest.Run(t, func(t *testing.T) backend.Backend {
+				be := newBackend(t, filepath.Join(t.TempDir(), "repo"))
+				be.disk.off = !ring
+				return be
+			})
+		})
+	}
+}
+
+// ringName names the subtests with and without the io_uring.
+func ringName(ring bool) string {
+	if ring {
+		return "io_uring"
+	}
+	return "plain"
 }
 
 func newBackend(t *testing.T, dir string) *Backend {

@@ -95,7 +95,7 @@ func (b *Backend) commitTemp(ctx context.Context, f *os.File, final string, back
 				err = cerr
 			}
 			if err == nil {
-				err = syncDir(filepath.Dir(final))
+				err = b.syncDir(filepath.Dir(final))
 			}
 			if err != nil {
 				err = fmt.Errorf("sync %s: %w", final, err)
@@ -104,7 +104,7 @@ func (b *Backend) commitTemp(ctx context.Context, f *os.File, final string, back
 		}()
 		return nil
 	}
-	if err := syncFile(f); err != nil {
+	if err := b.syncFile(f); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -114,7 +114,7 @@ func (b *Backend) commitTemp(ctx context.Context, f *os.File, final string, back
 		return err
 	}
 	// Sync the directory so the rename itself survives a crash.
-	return syncDir(filepath.Dir(final))
+	return b.syncDir(filepath.Dir(final))
 }
 
 // createTemp creates the temporary file for final, creating its
@@ -140,12 +140,12 @@ func (b *Backend) syncPack(f *os.File) error {
 	if b.syncHook != nil {
 		return b.syncHook(f)
 	}
-	return syncFile(f)
+	return b.syncFile(f)
 }
 
 // syncFile is f.Sync, where the file system can.
-func syncFile(f *os.File) error {
-	if err := f.Sync(); err != nil && !unsupported(err) {
+func (b *Backend) syncFile(f *os.File) error {
+	if err := b.disk.sync(f); err != nil && !unsupported(err) {
 		return err
 	}
 	return nil
@@ -206,12 +206,12 @@ func (s *packSyncs) wait() error {
 	return s.err
 }
 
-func syncDir(dir string) error {
+func (b *Backend) syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
+	err = b.disk.sync(d)
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
