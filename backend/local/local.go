@@ -67,8 +67,9 @@ func (b *Backend) Properties() backend.Properties {
 	return backend.Properties{Connections: b.connections, HasAtomicReplace: true, ParallelUploads: 1}
 }
 
-// Close waits for the pack files still being synced (see Save) and
-// reports if one could not be.
+// Close waits for the pack files still being synced (see Save),
+// reports if one could not be, and releases the io_uring the backend
+// writes and syncs through (see diskRing).
 func (b *Backend) Close() error {
 	err := b.syncs.wait()
 	if cerr := b.disk.close(); err == nil {

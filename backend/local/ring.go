@@ -1,9 +1,11 @@
 package local
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/hbackup/hbackup/internal/uring"
 )
@@ -21,11 +23,18 @@ type diskRing struct {
 	off    bool // never open a ring (tests of the plain path)
 	mu     sync.Mutex
 	opened bool
-	ring   *uring.Ring // nil: none
+	ring   ring // nil: none
+}
+
+// ring is what diskRing uses of a *uring.Ring; tests put in others.
+type ring interface {
+	WriteAt(fd int, p []byte, off int64) (int, error)
+	Fsync(fd int) error
+	Close() error
 }
 
 // get returns the ring, opening it on first use, or nil.
-func (d *diskRing) get() *uring.Ring {
+func (d *diskRing) get() ring {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.opened && !d.off {
@@ -44,10 +53,16 @@ func (d *diskRing) writeAt(f *os.File, p []byte, off int64) error {
 		_, err := f.WriteAt(p, off)
 		return err
 	}
-	return d.onFD(f, "write", func(fd int) error {
+	err := d.onFD(f, "write", func(fd int) error {
 		_, err := r.WriteAt(fd, p, off)
 		return err
 	})
+	if refusedByRing(err) {
+		// Let the plain call judge: the caller may fall back on its
+		// EINVAL (no O_DIRECT here), which the ring must not fake.
+		_, err = f.WriteAt(p, off)
+	}
+	return err
 }
 
 // sync is f.Sync.
@@ -56,7 +71,19 @@ func (d *diskRing) sync(f *os.File) error {
 	if r == nil {
 		return f.Sync()
 	}
-	return d.onFD(f, "sync", r.Fsync)
+	err := d.onFD(f, "sync", r.Fsync)
+	if refusedByRing(err) {
+		// Callers skip syncs the file system refuses (EINVAL); a ring
+		// that does not do fsync must not make a file look like that.
+		err = f.Sync()
+	}
+	return err
+}
+
+// refusedByRing reports whether err may mean the ring, rather than the
+// file, cannot do the operation.
+func refusedByRing(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP)
 }
 
 // onFD runs op on f's descriptor, which stays open meanwhile, and

@@ -27,6 +27,8 @@ const (
 	setupClamp      = 1 << 4     // IORING_SETUP_CLAMP
 	offSQEs         = 0x10000000 // IORING_OFF_SQES
 	registerEventfd = 4          // IORING_REGISTER_EVENTFD
+	registerProbe   = 8          // IORING_REGISTER_PROBE (5.6)
+	opSupported     = 1          // IO_URING_OP_SUPPORTED
 
 	sqeSize = 64
 	cqeSize = 16
@@ -113,6 +115,10 @@ func Open(entries int) (*Ring, error) {
 		_ = unix.Close(r.fd)
 		return nil, fmt.Errorf("uring: kernel older than 5.6: %w", errors.ErrUnsupported)
 	}
+	if err := r.probe(opWrite, opFsync); err != nil {
+		_ = unix.Close(r.fd)
+		return nil, err
+	}
 	if err := r.mapRings(&p); err != nil {
 		r.unmap()
 		return nil, err
@@ -130,6 +136,27 @@ func Open(entries int) (*Ring, error) {
 	r.reaped = make(chan struct{})
 	go r.reap()
 	return r, nil
+}
+
+// probe checks that the kernel implements the operations ops: a
+// sandbox (gVisor) may offer io_uring with only some of them.
+func (r *Ring) probe(ops ...uint8) error {
+	// struct io_uring_probe: last_op, ops_len, 14 bytes reserved, then
+	// 8 bytes per operation: op, reserved, flags (u16), reserved (u32).
+	const maxOps = 256
+	var buf [16 + 8*maxOps]byte
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), registerProbe, uintptr(unsafe.Pointer(&buf[0])), maxOps, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("uring: probe: %w (%w)", errors.ErrUnsupported, errno)
+	}
+	n := int(buf[1])
+	for _, op := range ops {
+		at := 16 + 8*int(op)
+		if int(op) >= n || buf[at+2]&opSupported == 0 {
+			return fmt.Errorf("uring: operation %d not supported: %w", op, errors.ErrUnsupported)
+		}
+	}
+	return nil
 }
 
 func (r *Ring) mapRings(p *params) error {
