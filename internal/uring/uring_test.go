@@ -18,7 +18,7 @@ import (
 // may withhold (ENOSYS, EPERM), and then callers use the plain system
 // calls, which their own tests cover. Any other failure, such as a
 // probe misread, fails: it would send every caller to the fallback.
-func openRing(t *testing.T, entries int) *uring.Ring {
+func openRing(t testing.TB, entries int) *uring.Ring {
 	t.Helper()
 	r, err := uring.Open(entries)
 	if errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) {
