@@ -17,36 +17,7 @@ import (
 // wait for the disk go through it: O_DIRECT pack blocks of 1-2 MiB,
 // which take milliseconds, and fsyncs.
 func BenchmarkWriteAt(b *testing.B) {
-	const size = 256 << 10
-	data := make([]byte, size)
-	open := func(b *testing.B) *os.File {
-		f, err := os.Create(filepath.Join(b.TempDir(), "f"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { f.Close() })
-		return f
-	}
-	b.Run("pwrite", func(b *testing.B) {
-		f := open(b)
-		b.SetBytes(size)
-		for i := 0; b.Loop(); i++ {
-			if _, err := f.WriteAt(data, int64(i%64)*size); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("ring", func(b *testing.B) {
-		r := openRing(b, 8)
-		defer r.Close()
-		f := open(b)
-		b.SetBytes(size)
-		for i := 0; b.Loop(); i++ {
-			if _, err := r.WriteAt(int(f.Fd()), data, int64(i%64)*size); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchWrites(b, make([]byte, 256<<10), 0)
 }
 
 // The same for 2 MiB O_DIRECT writes, which wait for the disk: here the
@@ -55,33 +26,36 @@ func BenchmarkDirectWriteAt(b *testing.B) {
 	const size = 2 << 20
 	raw := make([]byte, size+4096)
 	skip := (4096 - int(uintptr(unsafe.Pointer(&raw[0]))%4096)) % 4096
-	data := raw[skip : skip+size]
+	benchWrites(b, raw[skip:skip+size], syscall.O_DIRECT)
+}
+
+// benchWrites writes data over and over into the first 32 slots of its
+// size in a new file opened with flag, by pwrite and through a ring.
+func benchWrites(b *testing.B, data []byte, flag int) {
 	open := func(b *testing.B) *os.File {
-		f, err := os.OpenFile(filepath.Join(b.TempDir(), "f"), os.O_CREATE|os.O_RDWR|syscall.O_DIRECT, 0o600)
+		f, err := os.OpenFile(filepath.Join(b.TempDir(), "f"), os.O_CREATE|os.O_RDWR|flag, 0o600)
 		if err != nil {
-			b.Skipf("no O_DIRECT here: %v", err)
+			b.Skipf("cannot open a file with flags %#x here: %v", flag, err)
 		}
 		b.Cleanup(func() { f.Close() })
 		return f
 	}
-	b.Run("pwrite", func(b *testing.B) {
-		f := open(b)
-		b.SetBytes(size)
+	loop := func(b *testing.B, write func(off int64) (int, error)) {
+		b.SetBytes(int64(len(data)))
 		for i := 0; b.Loop(); i++ {
-			if _, err := f.WriteAt(data, int64(i%32)*size); err != nil {
+			if _, err := write(int64(i%32) * int64(len(data))); err != nil {
 				b.Fatal(err)
 			}
 		}
+	}
+	b.Run("pwrite", func(b *testing.B) {
+		f := open(b)
+		loop(b, func(off int64) (int, error) { return f.WriteAt(data, off) })
 	})
 	b.Run("ring", func(b *testing.B) {
 		r := openRing(b, 8)
 		defer r.Close()
-		f := open(b)
-		b.SetBytes(size)
-		for i := 0; b.Loop(); i++ {
-			if _, err := r.WriteAt(int(f.Fd()), data, int64(i%32)*size); err != nil {
-				b.Fatal(err)
-			}
-		}
+		fd := int(open(b).Fd())
+		loop(b, func(off int64) (int, error) { return r.WriteAt(fd, data, off) })
 	})
 }
