@@ -112,7 +112,7 @@ func hbackupCopy(t *testing.T, src, dst *copyRepo, extra ...string) string {
 func writeResticSource(t *testing.T, base string, version string) *copyRepo {
 	t.Helper()
 	a := newCopyRepo(t, base, "A", "source-pw")
-	a.restic.Run(t, "init", "--repository-version", version)
+	resticInit(t, a.restic, "--repository-version", version)
 	data := filepath.Join(base, "data")
 	testutil.MakeTestTree(t, data, testutil.TreeOptions{Seed: 5, NoUnreadable: true})
 	a.restic.Run(t, "backup", "--host", "h1", "--tag", "one", data)
@@ -180,7 +180,7 @@ func TestCopyHbackupToRestic(t *testing.T) {
 	a.hb.run(t, "backup", "--host", "h2", "--tag", "two", data)
 
 	b := newCopyRepo(t, base, "B", "dest-pw")
-	b.restic.Run(t, "init", "--copy-chunker-params", "--from-repo", a.dir, "--from-password-file", a.pwFile)
+	resticInit(t, b.restic, "--copy-chunker-params", "--from-repo", a.dir, "--from-password-file", a.pwFile)
 	out := b.restic.Run(t, "copy", "--from-repo", a.dir, "--from-password-file", a.pwFile)
 	if strings.Count(string(out), "copy started") != 2 {
 		t.Fatalf("restic copy:\n%s", out)
@@ -190,7 +190,7 @@ func TestCopyHbackupToRestic(t *testing.T) {
 	}
 
 	c := newCopyRepo(t, base, "C", "third-pw")
-	c.restic.Run(t, "init")
+	resticInit(t, c.restic)
 	out2 := hbackupCopy(t, a, c, "--host", "h2")
 	if strings.Count(out2, "copy started") != 1 {
 		t.Fatalf("hbackup copy --host h2:\n%s", out2)
@@ -216,7 +216,7 @@ func resticCopyNothingFiltered(t *testing.T, src, dst *copyRepo, filter ...strin
 func TestCopyKilled(t *testing.T) {
 	base := t.TempDir()
 	a := newCopyRepo(t, base, "A", "source-pw")
-	a.restic.Run(t, "init")
+	resticInit(t, a.restic)
 	data := filepath.Join(base, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		t.Fatal(err)

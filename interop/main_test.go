@@ -77,6 +77,9 @@ func (h *hbackup) run(t testing.TB, args ...string) []byte {
 	if code != 0 {
 		t.Fatalf("hbackup %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errb)
 	}
+	if len(args) > 0 && args[0] == "init" && filepath.IsAbs(h.repo) {
+		cheapenKey(t, h.repo, h.password) // a local repository
+	}
 	return out
 }
 

@@ -29,7 +29,7 @@ func newMixedRepo(t *testing.T, special bool, prepare ...func(src string)) *mixe
 	}
 	m.restic = testutil.NewRestic(t, m.dir, "geheim")
 	m.hb = newHbackup(m.dir)
-	m.restic.Run(t, "init")
+	resticInit(t, m.restic)
 	m.restic.Run(t, "backup", "--tag", "r", "--host", "hr", m.src)
 	if err := os.WriteFile(filepath.Join(m.src, "new-file"), []byte("added later\n"), 0o644); err != nil {
 		t.Fatal(err)

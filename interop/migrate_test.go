@@ -36,7 +36,7 @@ func TestMigrateUpgradeRepoV2(t *testing.T) {
 	repoDir := filepath.Join(base, "repo")
 	restic := testutil.NewRestic(t, repoDir, "geheim")
 	hb := newHbackup(repoDir)
-	restic.Run(t, "init", "--repository-version", "1")
+	resticInit(t, restic, "--repository-version", "1")
 	restic.Run(t, "backup", "--host", "v1", src)
 	old := catConfig(t, restic)
 	if old.Version != 1 {
@@ -108,7 +108,7 @@ func TestMigrateRefusesDamagedRepository(t *testing.T) {
 	testutil.WriteRandomFile(t, filepath.Join(src, "big"), 3<<20, 1)
 	repoDir := filepath.Join(base, "repo")
 	restic := testutil.NewRestic(t, repoDir, "geheim")
-	restic.Run(t, "init", "--repository-version", "1")
+	resticInit(t, restic, "--repository-version", "1")
 	restic.Run(t, "backup", src)
 	sn := resticSnapshots(t, restic)[0]
 	pack, _ := packOf(t, repoDir, sn.ID, src+"/big")

@@ -37,7 +37,7 @@ func writePruneHistory(t *testing.T, base string, writers []string) *pruneHistor
 	restic := testutil.NewRestic(t, h.repo, "geheim")
 	hb := newHbackup(h.repo)
 	if writers[0] == "restic" {
-		restic.Run(t, "init")
+		resticInit(t, restic)
 	} else {
 		hb.run(t, "init")
 	}

@@ -22,7 +22,7 @@ func TestResticWritesHbackupReads(t *testing.T) {
 			info := testutil.MakeTestTree(t, src, testutil.TreeOptions{Seed: 11, Special: true})
 			repoDir := filepath.Join(base, "repo")
 			restic := testutil.NewRestic(t, repoDir, "geheim")
-			restic.Run(t, "init", "--repository-version", version)
+			resticInit(t, restic, "--repository-version", version)
 			restic.Run(t, "backup", "--tag", "fromrestic", src)
 
 			hb := newHbackup(repoDir)
@@ -61,7 +61,7 @@ func TestMixedUse(t *testing.T) {
 	testutil.MakeTestTree(t, src, testutil.TreeOptions{Seed: 5, Special: true})
 	repoDir := filepath.Join(base, "repo")
 	restic := testutil.NewRestic(t, repoDir, "geheim")
-	restic.Run(t, "init")
+	resticInit(t, restic)
 	restic.Run(t, "backup", "--host", "mixed", src)
 
 	hb := newHbackup(repoDir)
