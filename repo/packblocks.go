@@ -287,6 +287,17 @@ func (pb *packBlocks) finish(length int) error {
 	return err
 }
 
+// failure returns the first failed block write, or nil; a nil
+// packBlocks has none.
+func (pb *packBlocks) failure() error {
+	if pb == nil {
+		return nil
+	}
+	pb.mu.Lock()
+	defer pb.mu.Unlock()
+	return pb.err
+}
+
 // discard waits for the block writes and gives every block back; a nil
 // packBlocks (a pack without blocks) has nothing to give.
 func (pb *packBlocks) discard() {

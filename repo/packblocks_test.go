@@ -291,3 +291,30 @@ func TestPackBlockSizeByCompression(t *testing.T) {
 		_ = r.Close()
 	}
 }
+
+// Two half-full packs whose block writes failed are merged at Flush: the
+// error is the failed write's, not the EOF of reading back the blocks that
+// were never written (a full disk once came out as "EOF").
+func TestMergeAfterFailedBlockWrites(t *testing.T) {
+	ctx := t.Context()
+	ff := &failingFiles{}
+	ff.okWrites.Store(1 << 40)
+	r, _ := openLocalWith(t, func(be backend.Backend) backend.Backend { ff.Backend = be; return ff }, CompressionAuto)
+	ff.okWrites.Store(0)
+	rng := rand.New(rand.NewPCG(3, 5))
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		data := make([]byte, 300<<10)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		_, _, err = r.SaveBlob(ctx, DataBlob, data)
+	}
+	if err == nil {
+		err = r.Flush(ctx)
+	}
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("got %v, want the write error", err)
+	}
+	_ = r.Close()
+}

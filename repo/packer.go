@@ -91,6 +91,14 @@ type blobSlot struct {
 	region []byte // a memory pack's bytes for the blob
 }
 
+// writeFailure returns the first failed write of p's pack, or nil.
+func (p *packer) writeFailure() error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.blocks.failure()
+}
+
 // done ends a writer's turn on a slot; the caller holds the packer lock.
 // A failed store is recorded in p.err, which fails the pack's upload.
 func (p *packer) done(s blobSlot, err error) {

@@ -338,6 +338,11 @@ func (r *Repository) merge(a, b *packer) {
 				_, err = b.file.ReadAt(stage, int64(blob.Offset))
 			}
 			if err != nil && a.err == nil {
+				if werr := b.writeFailure(); werr != nil {
+					// What could not be read back was never written:
+					// the write's error says why (a full disk, say).
+					err = werr
+				}
 				a.err = fmt.Errorf("move blob %v between packs: %w", blob.ID, err)
 			}
 			sealed = stage
