@@ -173,14 +173,19 @@ func (r *Repository) commitFilePack(ctx context.Context, p *packer, hdr []byte) 
 			_ = p.file.Abort()
 		}
 	}()
-	if p.err != nil {
-		return ID{}, fmt.Errorf("write pack: %w", p.err)
+	// A failed block write is reported as such: reading the pack back
+	// for its hash would only find what is missing (EOF).
+	if werr := p.writeFailure(); werr != nil {
+		return ID{}, fmt.Errorf("write pack: %w", werr)
 	}
 	tail := r.sealPack(make([]byte, 0, sealedPackTailSize(len(hdr))), hdr)
 	if _, err := p.file.WriteAt(tail, int64(p.length)); err != nil {
 		return ID{}, fmt.Errorf("write pack header: %w", err)
 	}
 	if id, err = r.filePackID(p, tail); err != nil {
+		if werr := p.writeFailure(); werr != nil {
+			return ID{}, fmt.Errorf("write pack: %w", werr)
+		}
 		return ID{}, err
 	}
 	if p.blocks != nil {
