@@ -22,7 +22,8 @@ var cheapKDF = crypto.Params{N: 1 << 10, R: 8, P: 1}
 // cheapenKey replaces the key of the freshly initialised local repository
 // at dir with one for the same password under cheapKDF. The key file
 // format does not depend on the parameters, so what the tests prove is
-// unchanged; the key tests (key_test.go) keep the calibrated keys.
+// unchanged: keys the tests add later keep calibrated parameters, and
+// the fixture tests still open keys restic wrote.
 func cheapenKey(t testing.TB, dir, password string) {
 	t.Helper()
 	ctx := context.Background()
