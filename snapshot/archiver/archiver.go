@@ -17,7 +17,6 @@ import (
 
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
-	"golang.org/x/sync/errgroup"
 )
 
 // Excluder decides whether a path is left out of the backup. filter.Excluder
@@ -130,8 +129,7 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 	// only when a worker fails or the caller cancels.
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g := &errgroup.Group{}
-	g.SetLimit(opts.ReadConcurrency)
+	g := newWorkerPool(opts.ReadConcurrency)
 	a.files = g
 	a.cancel = cancel
 	var parentTree *repo.ID

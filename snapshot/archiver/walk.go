@@ -13,7 +13,6 @@ import (
 
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
-	"golang.org/x/sync/errgroup"
 )
 
 type archiver struct {
@@ -22,7 +21,7 @@ type archiver struct {
 	names    *snapshot.UserNames
 	progress *Progress
 	devices  map[uint64]bool // allowed devices with OneFileSystem
-	files    *errgroup.Group // file content readers, bounded
+	files    *workerPool     // file content readers, bounded
 	cancel   func()          // stops the walk and the readers after a fatal error
 	cwd      string
 	buffers  bufferPool

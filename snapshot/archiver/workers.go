@@ -1,0 +1,57 @@
+package archiver
+
+import "sync"
+
+// workerPool runs functions on a fixed set of long-lived goroutines, at
+// most n at once; Go blocks while all are busy. It replaces a goroutine
+// per file: a new goroutine starts with a small stack and grows it (by
+// copying) on its way down the read, chunk and store calls, which was
+// 8% of the CPU time of a backup of 20,000 small files. A worker grows
+// its stack once.
+type workerPool struct {
+	n     int
+	start sync.Once
+	work  chan func() error
+	wg    sync.WaitGroup
+
+	mu  sync.Mutex
+	err error // the first error a function returned
+}
+
+func newWorkerPool(n int) *workerPool {
+	return &workerPool{n: max(n, 1), work: make(chan func() error)}
+}
+
+// Go runs f on a free worker, waiting for one.
+func (p *workerPool) Go(f func() error) {
+	p.start.Do(func() {
+		p.wg.Add(p.n)
+		for range p.n {
+			go p.run()
+		}
+	})
+	p.work <- f
+}
+
+func (p *workerPool) run() {
+	defer p.wg.Done()
+	for f := range p.work {
+		if err := f(); err != nil {
+			p.mu.Lock()
+			if p.err == nil {
+				p.err = err
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// Wait stops the workers once they have run every function given to Go,
+// and returns the first error one returned. Go must not be called after.
+func (p *workerPool) Wait() error {
+	close(p.work)
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}

@@ -1,0 +1,86 @@
+package archiver
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestWorkerPoolRunsAllBounded(t *testing.T) {
+	const limit, jobs = 3, 200
+	p := newWorkerPool(limit)
+	var running, peak, done atomic.Int32
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(limit)
+	for i := range jobs {
+		f := func() error {
+			n := running.Add(1)
+			for {
+				old := peak.Load()
+				if n <= old || peak.CompareAndSwap(old, n) {
+					break
+				}
+			}
+			if i < limit {
+				started.Done()
+				<-release // the first limit jobs hold every worker
+			}
+			running.Add(-1)
+			done.Add(1)
+			return nil
+		}
+		if i == limit {
+			// Every worker is busy: Go must wait until one is released.
+			started.Wait()
+			blocked := make(chan struct{})
+			go func() {
+				p.Go(f)
+				close(blocked)
+			}()
+			// A pool that did not wait would return (and run f) in this time;
+			// a correct one fails neither way, so the sleep bounds nothing.
+			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-blocked:
+				t.Fatal("Go returned while every worker was busy")
+			default:
+			}
+			if n := running.Load(); n != limit {
+				t.Fatalf("%d functions running while %d hold every worker", n, limit)
+			}
+			close(release)
+			<-blocked
+			continue
+		}
+		p.Go(f)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := done.Load(); got != jobs {
+		t.Errorf("ran %d functions, want %d", got, jobs)
+	}
+	if got := peak.Load(); got > limit {
+		t.Errorf("%d functions ran at once, limit %d", got, limit)
+	}
+}
+
+func TestWorkerPoolFirstError(t *testing.T) {
+	p := newWorkerPool(1) // one worker: the order is the order of Go
+	first, second := errors.New("first"), errors.New("second")
+	p.Go(func() error { return nil })
+	p.Go(func() error { return first })
+	p.Go(func() error { return second })
+	if err := p.Wait(); !errors.Is(err, first) {
+		t.Fatalf("Wait = %v, want %v", err, first)
+	}
+}
+
+func TestWorkerPoolWaitWithoutWork(t *testing.T) {
+	if err := newWorkerPool(4).Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
