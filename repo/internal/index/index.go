@@ -4,9 +4,11 @@ package index
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Blob is one blob entry of a pack in an index file.
@@ -84,8 +86,21 @@ func (f *File) check(allowCompressed bool) error {
 }
 
 // Encode writes the index as restic does: json.Encoder, so a trailing
-// newline, fields in restic's order.
+// newline, fields in restic's order. An index is written at the end of
+// every backup, after the last pack, while nothing else runs: encoding/json
+// (reflection, and a MarshalJSON per ID whose output it then re-scans) took
+// about 100 ms there for 20,000 blobs, so the bytes are appended directly
+// (encodeFast) whenever that is certain to give the same bytes.
 func Encode(f *File) ([]byte, error) {
+	if data, ok := encodeFast(f); ok {
+		return data, nil
+	}
+	return encodeReflect(f)
+}
+
+// encodeReflect is Encode by encoding/json: the reference for encodeFast
+// and its fallback.
+func encodeReflect(f *File) ([]byte, error) {
 	var buf bytes.Buffer
 	out := struct {
 		Packs []Pack `json:"packs"`
@@ -99,12 +114,84 @@ func Encode(f *File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// encodeFast appends what encodeReflect writes. It declines (false) a blob
+// type that is not plain lower-case letters, which JSON might escape.
+func encodeFast(f *File) ([]byte, bool) {
+	n := len(`{"packs":[]}`) + 1
+	for _, p := range f.Packs {
+		// An upper bound: IDs, field names, ten digits per number.
+		n += 100 + len(p.Blobs)*(64+100)
+		for _, b := range p.Blobs {
+			if !plainWord(b.Type) {
+				return nil, false
+			}
+			n += len(b.Type)
+		}
+	}
+	dst := make([]byte, 0, n)
+	dst = append(dst, `{"packs":[`...)
+	for i, p := range f.Packs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"id":`...)
+		dst = appendHexID(dst, p.ID)
+		dst = append(dst, `,"blobs":`...)
+		if p.Blobs == nil {
+			dst = append(dst, "null}"...)
+			continue
+		}
+		dst = append(dst, '[')
+		for j, b := range p.Blobs {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"id":`...)
+			dst = appendHexID(dst, b.ID)
+			dst = append(dst, `,"type":"`...)
+			dst = append(dst, b.Type...)
+			dst = append(dst, `","offset":`...)
+			dst = strconv.AppendUint(dst, uint64(b.Offset), 10)
+			dst = append(dst, `,"length":`...)
+			dst = strconv.AppendUint(dst, uint64(b.Length), 10)
+			if b.UncompressedLength != 0 {
+				dst = append(dst, `,"uncompressed_length":`...)
+				dst = strconv.AppendUint(dst, uint64(b.UncompressedLength), 10)
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, "]}"...)
+	}
+	dst = append(dst, "]}\n"...)
+	return dst, true
+}
+
+// plainWord tells whether s is one or more lower-case ASCII letters.
+func plainWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendHexID appends id as a quoted JSON string of 64 hex digits.
+func appendHexID(dst []byte, id HexID) []byte {
+	dst = append(dst, '"')
+	dst = hex.AppendEncode(dst, id[:])
+	return append(dst, '"')
+}
+
 // HexID is a 32-byte ID encoded as 64 hex characters in JSON.
 type HexID [32]byte
 
 // MarshalJSON implements json.Marshaler.
 func (id HexID) MarshalJSON() ([]byte, error) {
-	return []byte(fmt.Sprintf(`"%x"`, id[:])), nil
+	return appendHexID(make([]byte, 0, 66), id), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
