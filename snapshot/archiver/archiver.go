@@ -129,7 +129,7 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 	// only when a worker fails or the caller cancels.
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g := newWorkerPool(opts.ReadConcurrency)
+	g := newWorkerPool(opts.ReadConcurrency, fileQueue)
 	a.files = g
 	a.cancel = cancel
 	var parentTree *repo.ID
@@ -186,6 +186,10 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 	res.SnapshotID = id
 	return res, nil
 }
+
+// fileQueue is how many files the walk may have waiting for a reader: a
+// queued file is a closure, its node and its path, not an open file.
+const fileQueue = 64
 
 // cleanTargets returns the targets as cleaned paths (used for reading the
 // file system and naming tree entries) and as absolute paths (recorded in

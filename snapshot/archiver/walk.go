@@ -220,6 +220,9 @@ func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInf
 					a.cancel()
 				}
 			}()
+			if err := ctx.Err(); err != nil {
+				return err // queued before a failure stopped the backup
+			}
 			content, size, err := a.saveFile(ctx, src, fi)
 			if err != nil {
 				if ctx.Err() != nil {

@@ -3,7 +3,10 @@ package archiver
 import "sync"
 
 // workerPool runs functions on a fixed set of long-lived goroutines, at
-// most n at once; Go blocks while all are busy. It replaces a goroutine
+// most n at once, with up to queue more waiting; Go blocks while the
+// queue is full. The queue lets the directory walker run ahead: without
+// it, in a tree of small files the workers waited for the walker a fifth
+// of the time, and the walker for a worker. It replaces a goroutine
 // per file: a new goroutine starts with a small stack and grows it (by
 // copying) on its way down the read, chunk and store calls, which was
 // 8% of the CPU time of a backup of 20,000 small files. A worker grows
@@ -18,11 +21,12 @@ type workerPool struct {
 	err error // the first error a function returned
 }
 
-func newWorkerPool(n int) *workerPool {
-	return &workerPool{n: max(n, 1), work: make(chan func() error)}
+func newWorkerPool(n, queue int) *workerPool {
+	queue = max(queue, 0)
+	return &workerPool{n: max(n, 1), work: make(chan func() error, queue)}
 }
 
-// Go runs f on a free worker, waiting for one.
+// Go queues f for a worker, waiting while the queue is full.
 func (p *workerPool) Go(f func() error) {
 	p.start.Do(func() {
 		p.wg.Add(p.n)

@@ -10,7 +10,7 @@ import (
 
 func TestWorkerPoolRunsAllBounded(t *testing.T) {
 	const limit, jobs = 3, 200
-	p := newWorkerPool(limit)
+	p := newWorkerPool(limit, 0)
 	var running, peak, done atomic.Int32
 	release := make(chan struct{})
 	var started sync.WaitGroup
@@ -69,7 +69,7 @@ func TestWorkerPoolRunsAllBounded(t *testing.T) {
 }
 
 func TestWorkerPoolFirstError(t *testing.T) {
-	p := newWorkerPool(1) // one worker: the order is the order of Go
+	p := newWorkerPool(1, 2) // one worker: the order is the order of Go
 	first, second := errors.New("first"), errors.New("second")
 	p.Go(func() error { return nil })
 	p.Go(func() error { return first })
@@ -80,7 +80,41 @@ func TestWorkerPoolFirstError(t *testing.T) {
 }
 
 func TestWorkerPoolWaitWithoutWork(t *testing.T) {
-	if err := newWorkerPool(4).Wait(); err != nil {
+	if err := newWorkerPool(4, 8).Wait(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWorkerPoolQueue: with every worker busy, Go queues up to queue
+// functions and then waits.
+func TestWorkerPoolQueue(t *testing.T) {
+	const queue = 3
+	p := newWorkerPool(1, queue)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var ran atomic.Int32
+	p.Go(func() error { close(started); <-release; ran.Add(1); return nil })
+	<-started
+	for range queue {
+		p.Go(func() error { ran.Add(1); return nil }) // must not wait
+	}
+	blocked := make(chan struct{})
+	go func() {
+		p.Go(func() error { ran.Add(1); return nil })
+		close(blocked)
+	}()
+	time.Sleep(20 * time.Millisecond) // as above: bounds nothing
+	select {
+	case <-blocked:
+		t.Fatal("Go returned with the queue full")
+	default:
+	}
+	close(release)
+	<-blocked
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := ran.Load(); got != queue+2 {
+		t.Errorf("ran %d functions, want %d", got, queue+2)
 	}
 }
