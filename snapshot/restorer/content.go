@@ -2,6 +2,7 @@ package restorer
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -39,8 +40,7 @@ const maxOpenPerPack = 16
 // restoreContent downloads every needed pack once, Concurrency at a time,
 // and writes the blobs into the files created by the plan.
 func (rs *restorer) restoreContent(ctx context.Context) error {
-	// Sorted so that runs are repeatable, which helps when debugging.
-	ids := slices.SortedFunc(maps.Keys(rs.packs), func(a, b repo.ID) int { return bytes.Compare(a[:], b[:]) })
+	ids := packOrder(rs.packs)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(rs.opts.Concurrency)
 	for _, id := range ids {
@@ -54,6 +54,34 @@ func (rs *restorer) restoreContent(ctx context.Context) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// fileCost is what packOrder counts for writing a blob to a file, in
+// bytes of blob: mostly the file's creation, which on ext4 here cost
+// about as much CPU as decrypting, checking and writing 30 KiB.
+const fileCost = 32 << 10
+
+// packOrder returns the packs most expensive first: the bytes to decrypt
+// and write, plus fileCost per write. Concurrency goroutines take packs
+// in this order, so the cheap ones come last and the goroutines finish
+// together. In ID order, a pack of a thousand small files (each one a
+// file to create) could come last and leave one core working alone: 0.3
+// s of a 3.5 s restore at scale 1. Ties go by ID, so runs repeat.
+func packOrder(packs map[repo.ID]*packJob) []repo.ID {
+	cost := make(map[repo.ID]int64, len(packs))
+	for id, pj := range packs {
+		var c int64
+		for _, bj := range pj.blobs {
+			c += int64(bj.pb.Length) + int64(len(bj.uses))*fileCost
+		}
+		cost[id] = c
+	}
+	return slices.SortedFunc(maps.Keys(packs), func(a, b repo.ID) int {
+		if c := cmp.Compare(cost[b], cost[a]); c != 0 {
+			return c
+		}
+		return bytes.Compare(a[:], b[:])
+	})
 }
 
 // restorePack streams the needed blobs of one pack and writes them.
