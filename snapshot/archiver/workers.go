@@ -1,6 +1,10 @@
 package archiver
 
-import "sync"
+import (
+	"context"
+	"errors"
+	"sync"
+)
 
 // workerPool runs functions on a fixed set of long-lived goroutines, at
 // most n at once, with up to queue more waiting; Go blocks while the
@@ -42,7 +46,10 @@ func (p *workerPool) run() {
 	for f := range p.work {
 		if err := f(); err != nil {
 			p.mu.Lock()
-			if p.err == nil {
+			// A failure cancels the backup, and files queued behind it
+			// then fail with the cancellation, maybe before the failure
+			// is recorded here: the cause wins over a cancellation.
+			if p.err == nil || errors.Is(p.err, context.Canceled) && !errors.Is(err, context.Canceled) {
 				p.err = err
 			}
 			p.mu.Unlock()
@@ -51,7 +58,8 @@ func (p *workerPool) run() {
 }
 
 // Wait stops the workers once they have run every function given to Go,
-// and returns the first error one returned. Go must not be called after.
+// and returns the first error one returned, preferring any other error
+// to context.Canceled. Go must not be called after.
 func (p *workerPool) Wait() error {
 	close(p.work)
 	p.wg.Wait()

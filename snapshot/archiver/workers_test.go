@@ -1,7 +1,9 @@
 package archiver
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,5 +118,18 @@ func TestWorkerPoolQueue(t *testing.T) {
 	}
 	if got := ran.Load(); got != queue+2 {
 		t.Errorf("ran %d functions, want %d", got, queue+2)
+	}
+}
+
+// TestWorkerPoolCauseBeatsCancel: a cancellation recorded first does not
+// hide the failure that caused it.
+func TestWorkerPoolCauseBeatsCancel(t *testing.T) {
+	cause := errors.New("disk full")
+	p := newWorkerPool(1, 3)
+	p.Go(func() error { return fmt.Errorf("queued: %w", context.Canceled) })
+	p.Go(func() error { return cause })
+	p.Go(func() error { return context.Canceled })
+	if err := p.Wait(); !errors.Is(err, cause) {
+		t.Fatalf("Wait = %v, want %v", err, cause)
 	}
 }
