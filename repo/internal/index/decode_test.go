@@ -172,9 +172,9 @@ func FuzzDecodeFast(f *testing.F) {
 	})
 }
 
-// BenchmarkDecode compares encoding/json ("reflect") with Decode ("fast")
-// on an index file of 50 packs with 100 blobs each.
-func BenchmarkDecode(b *testing.B) {
+// benchFile is the index the benchmarks encode and decode: 50 packs of
+// 100 data blobs, as a backup of large files writes them.
+func benchFile() *File {
 	r := rand.New(rand.NewPCG(9, 10))
 	f := &File{}
 	for range 50 {
@@ -185,6 +185,13 @@ func BenchmarkDecode(b *testing.B) {
 		}
 		f.Packs = append(f.Packs, p)
 	}
+	return f
+}
+
+// BenchmarkDecode compares encoding/json ("reflect") with Decode ("fast")
+// on an index file of 50 packs with 100 blobs each.
+func BenchmarkDecode(b *testing.B) {
+	f := benchFile()
 	data, err := Encode(f)
 	if err != nil {
 		b.Fatal(err)

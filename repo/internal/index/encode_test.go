@@ -81,16 +81,7 @@ func FuzzEncode(f *testing.F) {
 // BenchmarkEncode compares encoding/json ("reflect") with Encode
 // ("fast") on an index file of 50 packs with 100 blobs each.
 func BenchmarkEncode(b *testing.B) {
-	r := rand.New(rand.NewPCG(9, 10))
-	f := &File{}
-	for range 50 {
-		p := Pack{ID: randHexID(r)}
-		for i := range 100 {
-			p.Blobs = append(p.Blobs, Blob{ID: randHexID(r), Type: "data", Offset: uint32(i) * 70000,
-				Length: 40000 + r.Uint32N(30000), UncompressedLength: 60000 + r.Uint32N(30000)})
-		}
-		f.Packs = append(f.Packs, p)
-	}
+	f := benchFile()
 	data, err := Encode(f)
 	if err != nil {
 		b.Fatal(err)
