@@ -178,12 +178,12 @@ func (b *bench) guardRepoVia(ctx context.Context, restic *tool, repo, what strin
 	return nil
 }
 
-// verifyRestore compares a restored tree with the source data.
-func (b *bench) verifyRestore(t *tool, target string) error {
+// verifyRestore compares a tree that who restored with the source data.
+func (b *bench) verifyRestore(who, target string) error {
 	// Both tools restore a snapshot's absolute path below the target.
 	got, err := dataset.Scan(filepath.Join(target, b.dataDir))
 	if err != nil {
-		return fmt.Errorf("CORRECTNESS: %s restored nothing readable: %w", t.name, err)
+		return fmt.Errorf("CORRECTNESS: %s restored nothing readable: %w", who, err)
 	}
 	if got.Sum == b.data.Sum {
 		return nil
@@ -191,7 +191,7 @@ func (b *bench) verifyRestore(t *tool, target string) error {
 	diffs := dataset.Diff(b.data, got)
 	shown := diffs[:min(len(diffs), 20)]
 	return fmt.Errorf("CORRECTNESS: the tree %s restored differs from the source in %d places:\n%s",
-		t.name, len(diffs), strings.Join(shown, "\n"))
+		who, len(diffs), strings.Join(shown, "\n"))
 }
 
 // parseSummary finds the summary line of `backup --json`.
@@ -209,15 +209,16 @@ func parseSummary(stdout []byte) *backupSummary {
 }
 
 // runScenario runs every run of one scenario with both tools alternating:
-// restic first on even runs, hbackup first on odd runs.
-func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResult, err error) {
+// restic first on even runs, hbackup first on odd runs. A scenario's
+// interleaved bound runs between them, and its result comes back as bound.
+func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResult, bound *boundResult, err error) {
 	if sc.unavailable != nil {
 		if why := sc.unavailable(); why != nil {
 			if b.cfg.named {
-				return nil, fmt.Errorf("%s, asked for with -scenarios, cannot run on this machine: %w", sc.name, why)
+				return nil, nil, fmt.Errorf("%s, asked for with -scenarios, cannot run on this machine: %w", sc.name, why)
 			}
 			fmt.Fprintf(b.log, "%s: skipped: %v\n", sc.name, why)
-			return skipped(sc, why), nil
+			return skipped(sc, why), nil, nil
 		}
 	}
 	res = &scenarioResult{Name: sc.name, Title: sc.title, Restic: &toolResult{}, Hbackup: &toolResult{}}
@@ -241,13 +242,16 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResu
 	}
 	if sc.setup != nil {
 		if err := sc.setup(ctx, active); err != nil {
-			return nil, fmt.Errorf("%s: %w", sc.name, err)
+			return nil, nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
+	}
+	if sc.bound != nil {
+		bound = &boundResult{Name: sc.bound.line.Name, Scenario: sc.name, Title: sc.bound.title, Result: &toolResult{}}
 	}
 	for r := range b.cfg.runs {
 		if sc.beforeRun != nil {
 			if err := sc.beforeRun(ctx, r); err != nil {
-				return nil, fmt.Errorf("%s: %w", sc.name, err)
+				return nil, nil, fmt.Errorf("%s: %w", sc.name, err)
 			}
 		}
 		order := slices.Clone(active)
@@ -255,9 +259,18 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResu
 			slices.Reverse(order)
 		}
 		for i, t := range order {
+			if bound != nil && i == len(order)/2 {
+				s, err := sc.bound.run(ctx, r)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s, run %d, %s: %w", sc.name, r+1, bound.Name, err)
+				}
+				s.Run = r
+				bound.Result.Samples = append(bound.Result.Samples, s)
+				fmt.Fprintf(b.log, "%-16s run %d/%d  %-8s %7.2fs  CPU %.2fs (bound)\n", sc.name, r+1, b.cfg.runs, bound.Name, s.Seconds, s.CPU)
+			}
 			s, err := sc.run(ctx, t, r)
 			if err != nil {
-				return nil, fmt.Errorf("%s, run %d: %w", sc.name, r+1, err)
+				return nil, nil, fmt.Errorf("%s, run %d: %w", sc.name, r+1, err)
 			}
 			s.Run, s.First = r, i == 0
 			resultOf[t].Samples = append(resultOf[t].Samples, s)
@@ -267,11 +280,14 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (res *scenarioResu
 	}
 	if sc.finish != nil {
 		if err := sc.finish(ctx, res); err != nil {
-			return nil, fmt.Errorf("%s: %w", sc.name, err)
+			return nil, nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
 	}
 	res.finish()
-	return res, nil
+	if bound != nil {
+		bound.Result.finish()
+	}
+	return res, bound, nil
 }
 
 // skipped is the line of a scenario this machine cannot run: not a
@@ -303,11 +319,14 @@ func (b *bench) runAll(ctx context.Context) (*report, error) {
 			continue
 		}
 		i := slices.IndexFunc(b.scenarios(), func(sc scenario) bool { return sc.name == name })
-		res, err := b.runScenario(ctx, b.scenarios()[i])
+		res, bound, err := b.runScenario(ctx, b.scenarios()[i])
 		if err != nil {
 			return rep, err
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
+		if bound != nil {
+			rep.Bounds = append(rep.Bounds, bound)
+		}
 	}
 	rep.Machine.LoadEnd = loadAvg()
 	rep.DropCaches = b.cfg.dropCaches && b.dropErr == nil

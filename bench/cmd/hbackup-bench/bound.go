@@ -29,7 +29,7 @@ import (
 // with compression off over the whole data set.
 type boundLine struct {
 	Name  string `json:"name"`            // as printed, e.g. "bound-pipeline off"
-	Kind  string `json:"kind"`            // "read", "pipeline" or "verify"
+	Kind  string `json:"kind"`            // "read", "pipeline", "verify" or "write"
 	Scope string `json:"scope,omitempty"` // "" for the whole data set, or a subtree such as "small"
 	Mode  string `json:"mode,omitempty"`  // pipeline: compression "auto" or "off"; verify: "packs" or "blobs"
 }
@@ -127,17 +127,23 @@ const boundEnv = "HBACKUP_BENCH_BOUND"
 type boundRequest struct {
 	Line    boundLine `json:"line"`
 	Dir     string    `json:"dir"`
+	Out     string    `json:"out,omitempty"` // write: where to write the data set
 	Workers int       `json:"workers"`
 }
 
 // boundChild measures one line in a child process. Its CPU time is the
 // child's own, around the timed part only (loading data is left out).
 func (b *bench) boundChild(ctx context.Context, l boundLine) (sample, error) {
+	return b.boundChildOut(ctx, l, "")
+}
+
+// boundChildOut is boundChild for a line that writes, into out.
+func (b *bench) boundChildOut(ctx context.Context, l boundLine, out string) (sample, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return sample{}, fmt.Errorf("finding the harness binary: %w", err)
 	}
-	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Workers: workers()})
+	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Out: out, Workers: workers()})
 	if err != nil {
 		return sample{}, fmt.Errorf("encoding the bound request: %w", err)
 	}
@@ -164,6 +170,13 @@ func boundChildMain(ctx context.Context, reqJSON string) error {
 	var req boundRequest
 	if err := json.Unmarshal([]byte(reqJSON), &req); err != nil {
 		return fmt.Errorf("decoding %s: %w", boundEnv, err)
+	}
+	if req.Line.Kind == "write" {
+		s, err := writeSample(ctx, req.Dir, req.Out, req.Workers)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(s)
 	}
 	files, err := sourceFiles(req.Dir, req.Line.Scope)
 	if err != nil {

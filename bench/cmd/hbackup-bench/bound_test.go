@@ -46,6 +46,11 @@ func TestBoundFor(t *testing.T) {
 			t.Errorf("boundFor(%s, %d cores) = %v, %v; want %v, %v", c.scenario, c.cores, wall, cpu, c.wall, c.cpu)
 		}
 	}
+	// With the files' writing measured, restore needs both CPU times.
+	bounds = append(bounds, boundOf("bound-write", 2.5, 4))
+	if wall, cpu := boundFor("restore", bounds, 2); math.Abs(wall-3.75) > 1e-9 || math.Abs(cpu-7.5) > 1e-9 {
+		t.Errorf("boundFor(restore) with bound-write = %v, %v; want 3.75, 7.5", wall, cpu)
+	}
 }
 
 func TestPrintBoundsAndTargets(t *testing.T) {

@@ -27,6 +27,16 @@ type scenario struct {
 	finish func(ctx context.Context, res *scenarioResult) error
 	// cleanup always runs, even after a failure.
 	cleanup func() error
+	// bound, if set, is measured in every run between the two tools.
+	bound *interleavedBound
+}
+
+// interleavedBound is a bound line that must meet the machine in the
+// state the tools meet, so it runs inside their scenario (see writeLine).
+type interleavedBound struct {
+	line  boundLine
+	title string
+	run   func(ctx context.Context, run int) (sample, error)
 }
 
 // scenarioNames lists every scenario in the order they run. The order
@@ -87,7 +97,8 @@ func (b *bench) scenarios() []scenario {
 		{name: "backup-nochange", title: "second backup, nothing changed", command: "backup",
 			setup: withBase, run: b.baseBackup, finish: guardBase("backup-nochange")},
 		{name: "restore", title: "restore latest snapshot to an empty directory", command: "restore",
-			setup: withBase, run: b.restore},
+			setup: withBase, run: b.restore,
+			bound: &interleavedBound{line: writeLine, title: writeTitle(workers()), run: b.writeBound}},
 		{name: "check", title: "check --read-data", command: "check",
 			setup: withBase, run: b.check},
 		{name: "backup-changed", title: "backup after ~5% of the files changed", command: "backup",
@@ -156,7 +167,25 @@ func (b *bench) restore(ctx context.Context, t *tool, _ int) (sample, error) {
 		return sample{}, err
 	}
 	s := sample{Seconds: res.wall.Seconds(), CPU: res.cpu.Seconds(), MaxRSS: res.maxRSS, Bytes: b.data.Bytes}
-	if err := b.verifyRestore(t, target); err != nil {
+	if err := b.verifyRestore(t.name, target); err != nil {
+		return s, err
+	}
+	return s, os.RemoveAll(target)
+}
+
+// writeBound measures bound-write into a new directory, after the same
+// flush as a tool's run; its tree is checked and deleted like a restore's.
+func (b *bench) writeBound(ctx context.Context, _ int) (sample, error) {
+	target := b.fresh("restore-bound")
+	if err := quiesce(b.cfg.dropCaches && b.dropErr == nil); err != nil {
+		b.dropErr = err
+	}
+	s, err := b.boundChildOut(ctx, writeLine, target)
+	if err != nil {
+		return s, err
+	}
+	s.Bytes = b.data.Bytes
+	if err := b.verifyRestore(writeLine.Name, target); err != nil {
 		return s, err
 	}
 	return s, os.RemoveAll(target)

@@ -18,7 +18,7 @@ func TestUnavailableScenario(t *testing.T) {
 		unavailable: func() error { return errors.New("sshd not found") },
 		run:         func(context.Context, *tool, int) (sample, error) { ran = true; return sample{}, nil }}
 	b := &bench{cfg: config{runs: 1}, log: io.Discard}
-	res, err := b.runScenario(context.Background(), sc)
+	res, _, err := b.runScenario(context.Background(), sc)
 	if err != nil || ran {
 		t.Fatalf("skipped scenario: err %v, ran %v", err, ran)
 	}
@@ -40,7 +40,7 @@ func TestUnavailableScenario(t *testing.T) {
 	}
 
 	b.cfg.named = true
-	if _, err := b.runScenario(context.Background(), sc); err == nil || !strings.Contains(err.Error(), "sshd not found") {
+	if _, _, err := b.runScenario(context.Background(), sc); err == nil || !strings.Contains(err.Error(), "sshd not found") {
 		t.Errorf("named with -scenarios: err %v, want the reason", err)
 	}
 }

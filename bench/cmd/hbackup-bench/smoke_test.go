@@ -70,8 +70,15 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: no ratio", s.Name)
 		}
 	}
-	if len(rep.Bounds) != 5 {
-		t.Fatalf("%d bound lines in the JSON, want 5", len(rep.Bounds))
+	// bound-read (2 lines), bound-pipeline (3) and restore's bound-write.
+	if len(rep.Bounds) != 6 {
+		t.Fatalf("%d bound lines in the JSON, want 6", len(rep.Bounds))
+	}
+	if i := slices.IndexFunc(rep.Bounds, func(br *boundResult) bool { return br.Name == "bound-write" }); i < 0 || rep.Bounds[i].Scenario != "restore" {
+		t.Errorf("no bound-write from the restore scenario: %+v", rep.Bounds)
+	}
+	if wall, _ := boundFor("restore", rep.Bounds, rep.Machine.CPUs); wall <= 0 {
+		t.Error("no bound for restore")
 	}
 	for _, br := range rep.Bounds {
 		if br.Result.Median <= 0 || br.Result.MBps <= 0 {
