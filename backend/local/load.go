@@ -48,6 +48,7 @@ func section(f *os.File, length int, offset int64) (io.Reader, error) {
 		return nil, fmt.Errorf("range %d-%d past the end of the %d-byte file %s: %w",
 			offset, end, size, f.Name(), io.ErrUnexpectedEOF)
 	}
+	prefetch(f, offset, end-offset)
 	// SectionReader hides the *os.File, so fn cannot close or seek it.
 	return io.NewSectionReader(f, offset, end-offset), nil
 }

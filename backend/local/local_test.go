@@ -472,3 +472,39 @@ func TestPackSyncInBackground(t *testing.T) {
 		t.Errorf("Close: %v, want the sync failure", err)
 	}
 }
+
+// TestLoadLongRanges reads ranges long enough to be prefetched, in
+// several fadvise chunks and ending off a chunk boundary, and checks
+// every byte: the hint must not change what Load returns.
+func TestLoadLongRanges(t *testing.T) {
+	be := created(t)
+	h := backend.Handle{Type: backend.PackFile, Name: strings.Repeat("ab", 32)}
+	data := make([]byte, 3*prefetchChunk+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>13)
+	}
+	save(t, be, h, data)
+	for _, r := range []struct{ off, n int }{
+		{0, 0}, // the whole file
+		{1, prefetchMin},
+		{prefetchChunk - 3, 2*prefetchChunk + 5},
+		{len(data) - prefetchMin - 1, prefetchMin + 1},
+	} {
+		var got []byte
+		err := be.Load(t.Context(), h, r.n, int64(r.off), func(rd io.Reader) error {
+			var err error
+			got, err = io.ReadAll(rd)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("Load(%d at %d): %v", r.n, r.off, err)
+		}
+		want := data[r.off:]
+		if r.n > 0 {
+			want = want[:r.n]
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("Load(%d at %d) returned %d bytes that differ from the file", r.n, r.off, len(got))
+		}
+	}
+}
