@@ -240,3 +240,64 @@ func TestRestoreRepeatedNameInNewDir(t *testing.T) {
 		t.Errorf("reported %v; want one error for the second dup, wrapping fs.ErrExist", log.errs)
 	}
 }
+
+// TestRestoreMkdirFails: when a directory cannot be made (here a damaged
+// tree names a symlink and a directory alike), its error is reported
+// once, nothing below it is created or reported again, no file is written
+// through the symlink (a file below the directory's path would go
+// through it), and the rest is restored. Without OnError the same error
+// ends the restore.
+func TestRestoreMkdirFails(t *testing.T) {
+	f := newFixture(t)
+	tmp := t.TempDir()
+	outside := filepath.Join(tmp, "outside")
+	must(t, os.Mkdir(outside, 0o755))
+	// A file in two packs is created by the plan, not by its writer.
+	first := f.file("spanning", pattern(1, 3000))
+	f.flush()
+	second := f.file("x", pattern(2, 2000))
+	first.Content = append(first.Content, second.Content...)
+	first.Size += second.Size
+	deeper := f.tree(f.file("deep", []byte("deep")))
+	inner := f.tree(first, f.file("small", []byte("small")), dirNode("deeper", deeper, 0o755, at(5)))
+	tree := &snapshot.Tree{Nodes: []*snapshot.Node{
+		symlinkNode("dup", outside, at(2)),
+		dirNode("dupX", inner, 0o755, at(3)),
+	}}
+	data, err := tree.Encode()
+	must(t, err)
+	damaged := bytes.Replace(data, []byte(`"dupX"`), []byte(`"dup"`), 1)
+	if bytes.Equal(damaged, data) {
+		t.Fatalf("no name replaced in %s", data)
+	}
+	sub, _, err := f.r.SaveBlob(f.ctx, repo.TreeBlob, damaged)
+	must(t, err)
+	root := f.tree(dirNode("sub", sub, 0o755, at(4)), f.file("ok", []byte("ok")))
+	f.flush()
+
+	target := filepath.Join(tmp, "target")
+	var log errorLog
+	st, err := Restore(f.ctx, f.r, root, target, Options{OnError: log.onError})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := filepath.Join(target, "sub", "dup")
+	if len(log.errs) != 1 || log.paths[0] != dup || !errors.Is(log.errs[0], fs.ErrExist) {
+		t.Errorf("reported %v at %v; want one error for %s, wrapping fs.ErrExist", log.errs, log.paths, dup)
+	}
+	if got, err := os.Readlink(dup); got != outside {
+		t.Errorf("sub/dup: %q, %v; want the symlink to %s", got, err, outside)
+	}
+	if got := dirNames(t, outside); len(got) != 0 {
+		t.Errorf("written through the symlink: %s holds %q", outside, got)
+	}
+	wantContent(t, filepath.Join(target, "ok"), []byte("ok"))
+	if st.Errors != 1 || st.Dirs != 1 || st.Files != 1 {
+		t.Errorf("stats %+v; want 1 error, 1 directory (sub), 1 file (ok)", st)
+	}
+
+	_, err = Restore(f.ctx, f.r, root, filepath.Join(tmp, "second"), Options{})
+	if !errors.Is(err, fs.ErrExist) {
+		t.Errorf("without OnError: err = %v, want the mkdir's error (fs.ErrExist)", err)
+	}
+}
