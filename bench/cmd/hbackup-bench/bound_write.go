@@ -34,6 +34,8 @@ import (
 // user memory are slower on this VM than from a buffer it touched a
 // moment ago. Reading the source costs about what a restore pays to read
 // its packs (the bound reads 1.49 GB of files, a restore 1.16 GB of packs).
+// Even so it is not a floor in every hour here: in busy ones hbackup's
+// restore beat it (bench/README.md, "Bounds").
 var writeLine = boundLine{Name: "bound-write", Kind: "write"}
 
 func writeTitle(workers int) string {
