@@ -210,20 +210,7 @@ func TestRestoreRepeatedNameInNewDir(t *testing.T) {
 	tmp := t.TempDir()
 	outside := filepath.Join(tmp, "outside")
 	must(t, os.WriteFile(outside, []byte("must not change"), 0o644))
-	// The tree encoder refuses a repeated name: encode two names, then
-	// make them alike.
-	tree := &snapshot.Tree{Nodes: []*snapshot.Node{
-		symlinkNode("dup", outside, at(2)),
-		f.file("dupX", []byte("bad")),
-	}}
-	data, err := tree.Encode()
-	must(t, err)
-	damaged := bytes.Replace(data, []byte(`"dupX"`), []byte(`"dup"`), 1)
-	if bytes.Equal(damaged, data) {
-		t.Fatalf("no name replaced in %s", data)
-	}
-	sub, _, err := f.r.SaveBlob(f.ctx, repo.TreeBlob, damaged)
-	must(t, err)
+	sub := f.treeNamedAlike(symlinkNode("dup", outside, at(2)), f.file("dupX", []byte("bad")))
 	root := f.tree(dirNode("sub", sub, 0o755, at(3)))
 	f.flush()
 
@@ -260,18 +247,7 @@ func TestRestoreMkdirFails(t *testing.T) {
 	first.Size += second.Size
 	deeper := f.tree(f.file("deep", []byte("deep")))
 	inner := f.tree(first, f.file("small", []byte("small")), dirNode("deeper", deeper, 0o755, at(5)))
-	tree := &snapshot.Tree{Nodes: []*snapshot.Node{
-		symlinkNode("dup", outside, at(2)),
-		dirNode("dupX", inner, 0o755, at(3)),
-	}}
-	data, err := tree.Encode()
-	must(t, err)
-	damaged := bytes.Replace(data, []byte(`"dupX"`), []byte(`"dup"`), 1)
-	if bytes.Equal(damaged, data) {
-		t.Fatalf("no name replaced in %s", data)
-	}
-	sub, _, err := f.r.SaveBlob(f.ctx, repo.TreeBlob, damaged)
-	must(t, err)
+	sub := f.treeNamedAlike(symlinkNode("dup", outside, at(2)), dirNode("dupX", inner, 0o755, at(3)))
 	root := f.tree(dirNode("sub", sub, 0o755, at(4)), f.file("ok", []byte("ok")))
 	f.flush()
 
@@ -300,4 +276,21 @@ func TestRestoreMkdirFails(t *testing.T) {
 	if !errors.Is(err, fs.ErrExist) {
 		t.Errorf("without OnError: err = %v, want the mkdir's error (fs.ErrExist)", err)
 	}
+}
+
+// treeNamedAlike stores a damaged tree of the nodes "dup" and "dupX" in
+// which both are named "dup". The tree encoder refuses a repeated name,
+// so it encodes two names and then makes them alike.
+func (f *fixture) treeNamedAlike(dup, dupX *snapshot.Node) repo.ID {
+	f.t.Helper()
+	tree := &snapshot.Tree{Nodes: []*snapshot.Node{dup, dupX}}
+	data, err := tree.Encode()
+	must(f.t, err)
+	damaged := bytes.Replace(data, []byte(`"dupX"`), []byte(`"dup"`), 1)
+	if bytes.Equal(damaged, data) {
+		f.t.Fatalf("no name replaced in %s", data)
+	}
+	id, _, err := f.r.SaveBlob(f.ctx, repo.TreeBlob, damaged)
+	must(f.t, err)
+	return id
 }

@@ -15,6 +15,16 @@ import (
 // -drop-caches). It returns the bytes read. No backup reads its source
 // faster.
 func readAll(ctx context.Context, files []sourceFile, n int) (int64, error) {
+	return eachFile(ctx, n, len(files), func(i int, buf []byte) (int64, error) {
+		return readFile(files[i].path, buf)
+	})
+}
+
+// eachFile runs fn for the files 0 to count-1 on n workers, each taking
+// the next file and holding a 1 MiB buffer of its own. A worker stops at
+// its first error. It returns the sum of the byte counts fn returns and
+// the workers' errors.
+func eachFile(ctx context.Context, n, count int, fn func(i int, buf []byte) (int64, error)) (int64, error) {
 	var (
 		next  atomic.Int64
 		total atomic.Int64
@@ -26,11 +36,11 @@ func readAll(ctx context.Context, files []sourceFile, n int) (int64, error) {
 			buf := make([]byte, 1<<20)
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(files) || ctx.Err() != nil {
+				if i >= count || ctx.Err() != nil {
 					errs[w] = ctx.Err()
 					return
 				}
-				got, err := readFile(files[i].path, buf)
+				got, err := fn(i, buf)
 				total.Add(got)
 				if err != nil {
 					errs[w] = err

@@ -3,14 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -115,29 +112,10 @@ func writeSample(ctx context.Context, src, out string, workers int) (sample, err
 				return 0, fmt.Errorf("bound-write: %w", err)
 			}
 		}
-		var next, total atomic.Int64
-		errs := make([]error, workers)
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				buf := make([]byte, 1<<20)
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(files) || ctx.Err() != nil {
-						errs[w] = ctx.Err()
-						return
-					}
-					n, err := copyEntry(filepath.Join(src, files[i].rel), filepath.Join(root, files[i].rel), files[i], buf)
-					total.Add(n)
-					if err != nil {
-						errs[w] = err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		total, err := eachFile(ctx, workers, len(files), func(i int, buf []byte) (int64, error) {
+			return copyEntry(filepath.Join(src, files[i].rel), filepath.Join(root, files[i].rel), files[i], buf)
+		})
+		if err != nil {
 			return 0, err
 		}
 		for _, l := range links {
@@ -155,7 +133,7 @@ func writeSample(ctx context.Context, src, out string, workers int) (sample, err
 				return 0, fmt.Errorf("bound-write: %w", err)
 			}
 		}
-		return total.Load(), nil
+		return total, nil
 	})
 }
 
