@@ -120,11 +120,17 @@ func (b *bench) freshCache(t *tool) string { return b.fresh("cache-" + t.name) }
 // timed runs one measured process after flushing the page cache's dirty
 // pages (and dropping the cache with -drop-caches).
 func (b *bench) timed(ctx context.Context, t *tool, args ...string) (proc, error) {
+	b.quiesce()
+	return t.exec(ctx, args...)
+}
+
+// quiesce flushes dirty pages before a timed run, and drops the page cache
+// with -drop-caches until that fails once (said once, then warm).
+func (b *bench) quiesce() {
 	if err := quiesce(b.cfg.dropCaches && b.dropErr == nil); err != nil {
 		b.dropErr = err
 		fmt.Fprintf(b.log, "warning: -drop-caches: %v; the page cache stays warm\n", err)
 	}
-	return t.exec(ctx, args...)
 }
 
 // newRepo initialises an empty repository with the tool itself (untimed).

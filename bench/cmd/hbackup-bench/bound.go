@@ -101,9 +101,7 @@ func (b *bench) runBound(ctx context.Context, bs boundScenario) ([]*boundResult,
 	}
 	for r := range b.cfg.runs {
 		for i, l := range bs.lines {
-			if err := quiesce(b.cfg.dropCaches && b.dropErr == nil); err != nil {
-				b.dropErr = err
-			}
+			b.quiesce()
 			s, err := b.boundChild(ctx, l)
 			if err != nil {
 				return nil, fmt.Errorf("%s, run %d: %w", l.Name, r+1, err)

@@ -177,9 +177,7 @@ func (b *bench) restore(ctx context.Context, t *tool, _ int) (sample, error) {
 // flush as a tool's run; its tree is checked and deleted like a restore's.
 func (b *bench) writeBound(ctx context.Context, _ int) (sample, error) {
 	target := b.fresh("restore-bound")
-	if err := quiesce(b.cfg.dropCaches && b.dropErr == nil); err != nil {
-		b.dropErr = err
-	}
+	b.quiesce()
 	s, err := b.boundChildOut(ctx, writeLine, target)
 	if err != nil {
 		return s, err
