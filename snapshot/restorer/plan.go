@@ -45,7 +45,10 @@ type dirState struct {
 // regular files, and records the blobs each file needs.
 func (rs *restorer) plan(ctx context.Context, tree repo.ID) error {
 	root := &dirState{path: rs.target, created: true, fresh: rs.targetFresh}
-	if err := rs.walk(ctx, root, tree, ""); err != nil {
+	rs.trees = newTreeAhead(ctx, rs.repo)
+	err := rs.walk(ctx, root, tree, "")
+	rs.trees.stop()
+	if err != nil {
 		return err
 	}
 	rs.opts.Progress.PlanDone.Store(true)
@@ -55,27 +58,43 @@ func (rs *restorer) plan(ctx context.Context, tree repo.ID) error {
 // walk restores the children of the directory d, whose tree is id and
 // whose path inside the snapshot is item ("" for the root).
 func (rs *restorer) walk(ctx context.Context, d *dirState, id repo.ID, item string) error {
-	tree, err := snapshot.LoadTree(ctx, rs.repo, id)
+	tree, err := rs.trees.load(ctx, id)
 	if err != nil {
 		return rs.fail(ctx, d.path, fmt.Errorf("restore %s: %w", d.path, err))
 	}
-	for _, n := range tree.Nodes {
+	// Decide first, so the subtrees to descend into can load meanwhile.
+	type choice struct{ selected, descend, badName bool }
+	choices := make([]choice, len(tree.Nodes))
+	var next []repo.ID
+	for i, n := range tree.Nodes {
+		if checkName(n.Name) != nil {
+			choices[i].badName = true
+			continue
+		}
+		isDir := n.Type == snapshot.NodeTypeDir
+		c := &choices[i]
+		c.selected, c.descend = rs.opts.Select(item+"/"+n.Name, isDir)
+		if isDir && c.descend && n.Subtree != nil && !n.Subtree.IsNull() {
+			next = append(next, *n.Subtree)
+		}
+	}
+	rs.trees.want(next)
+	for i, n := range tree.Nodes {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := checkName(n.Name); err != nil {
-			if err := rs.fail(ctx, d.path, fmt.Errorf("restore %s: %w", d.path, err)); err != nil {
+		c := choices[i]
+		if c.badName {
+			if err := rs.fail(ctx, d.path, fmt.Errorf("restore %s: %w", d.path, checkName(n.Name))); err != nil {
 				return err
 			}
 			continue
 		}
 		path, childItem := d.path+"/"+n.Name, item+"/"+n.Name
-		isDir := n.Type == snapshot.NodeTypeDir
-		selected, childMayBeSelected := rs.opts.Select(childItem, isDir)
 		switch {
-		case isDir:
-			err = rs.walkDir(ctx, d, n, path, childItem, selected, childMayBeSelected)
-		case selected:
+		case n.Type == snapshot.NodeTypeDir:
+			err = rs.walkDir(ctx, d, n, path, childItem, c.selected, c.descend)
+		case c.selected:
 			err = rs.restoreItem(ctx, d, n, path)
 		}
 		if err != nil {

@@ -112,6 +112,8 @@ type restorer struct {
 	links    map[inodeKey]*fileJob
 	// targetFresh: run made the target, so it was empty.
 	targetFresh bool
+	// trees loads the trees the plan walks into next (during the plan).
+	trees *treeAhead
 
 	errMu                     sync.Mutex // serializes OnError calls
 	nDirs, nOthers, nVerified atomic.Uint64
