@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 
-	"golang.org/x/crypto/poly1305" //nolint:staticcheck // restic's MAC is Poly1305-AES, which needs the raw primitive
+	"github.com/hbackup/hbackup/internal/poly1305x4"
 )
 
 const (
@@ -140,7 +140,7 @@ func (k *Key) SealInto(dst [][]byte, plaintext []byte) {
 	var otk [32]byte
 	copy(otk[:16], k.MAC.R[:])
 	k.mac.Encrypt(otk[16:], iv[:])
-	mac := poly1305.New(&otk)
+	mac := poly1305x4.New(&otk)
 	ctr := cipher.NewCTR(k.enc, iv[:])
 	w := pieceWriter{pieces: dst}
 	w.write(iv[:])
@@ -150,7 +150,9 @@ func (k *Key) SealInto(dst [][]byte, plaintext []byte) {
 		_, _ = mac.Write(out) // never fails
 		plaintext = plaintext[len(out):]
 	}
-	w.write(mac.Sum(nil))
+	var tag [16]byte
+	mac.Sum(&tag)
+	w.write(tag[:])
 }
 
 // pieceWriter fills a list of byte slices in order.
@@ -212,9 +214,9 @@ func (k *Key) OpenInPlace(sealed []byte) ([]byte, error) {
 func (k *Key) poly1305(iv, msg []byte) [16]byte {
 	var otk [32]byte
 	copy(otk[:16], k.MAC.R[:])
-	k.mac.Encrypt(otk[16:], iv) // x/crypto/poly1305 clamps r itself
+	k.mac.Encrypt(otk[16:], iv) // poly1305x4 clamps r itself
 	var tag [16]byte
-	poly1305.Sum(&tag, msg, &otk)
+	poly1305x4.Sum(&tag, msg, &otk)
 	return tag
 }
 

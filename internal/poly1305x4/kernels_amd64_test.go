@@ -1,0 +1,17 @@
+//go:build amd64 && !purego
+
+package poly1305x4
+
+import "golang.org/x/sys/cpu"
+
+// asmKernels are the assembly kernels this CPU can run.
+func asmKernels() map[string]kernel {
+	m := map[string]kernel{}
+	if cpu.X86.HasAVX2 {
+		m["avx2"] = kernel{order: order4, run: asm(blocks4, 64)}
+	}
+	if cpu.X86.HasAVX512F {
+		m["avx512"] = kernel{order: order8, run: asm(blocks8, 128)}
+	}
+	return m
+}

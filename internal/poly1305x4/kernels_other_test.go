@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package poly1305x4
+
+func asmKernels() map[string]kernel { return nil }

@@ -1,0 +1,292 @@
+// Two kernels of the same steps as blocksGeneric: 4 lanes with AVX2 (Y
+// registers) and 8 lanes with AVX-512 (Z registers). Change them, and
+// blocksGeneric, together; TestKernelsMatchGeneric compares them.
+
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The limb mask and the 2^128 pad bit (bit 24 of limb 4).
+DATA mask26<>+0(SB)/8, $0x3ffffff
+GLOBL mask26<>(SB), RODATA|NOPTR, $8
+DATA pad24<>+0(SB)/8, $0x1000000
+GLOBL pad24<>(SB), RODATA|NOPTR, $8
+
+// func blocks4(acc *[5][8]uint64, msg *byte, groups int, table *[9][8]uint64)
+//
+// 4 lanes of AVX2: Y0-Y4 hold the accumulator limbs a0..a4, Y5-Y9
+// the products d0..d4. Each group is 64 bytes. Same steps as blocksGeneric.
+TEXT ·blocks4(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), DI
+	MOVQ msg+8(FP), SI
+	MOVQ groups+16(FP), CX
+	MOVQ table+24(FP), DX
+
+	VMOVDQU 0(DI), Y0
+	VMOVDQU 64(DI), Y1
+	VMOVDQU 128(DI), Y2
+	VMOVDQU 192(DI), Y3
+	VMOVDQU 256(DI), Y4
+	VPBROADCASTQ mask26<>(SB), Y13
+	VPBROADCASTQ pad24<>(SB), Y14
+
+blocks4_loop:
+	// Low and high words of the blocks, lanes in the order of order4.
+	VMOVDQU 0(SI), Y10
+	VMOVDQU 32(SI), Y11
+	VPUNPCKLQDQ Y11, Y10, Y12
+	VPUNPCKHQDQ Y11, Y10, Y15
+
+	// a += message limbs
+	VPAND Y13, Y12, Y5
+	VPADDQ Y5, Y0, Y0
+	VPSRLQ $26, Y12, Y5
+	VPAND Y13, Y5, Y5
+	VPADDQ Y5, Y1, Y1
+	VPSRLQ $52, Y12, Y5
+	VPSLLQ $12, Y15, Y6
+	VPOR Y6, Y5, Y5
+	VPAND Y13, Y5, Y5
+	VPADDQ Y5, Y2, Y2
+	VPSRLQ $14, Y15, Y5
+	VPAND Y13, Y5, Y5
+	VPADDQ Y5, Y3, Y3
+	VPSRLQ $40, Y15, Y5
+	VPOR Y14, Y5, Y5
+	VPADDQ Y5, Y4, Y4
+
+	// d0 = a0 r0 + a1 s4 + a2 s3 + a3 s2 + a4 s1
+	VPMULUDQ 0(DX), Y0, Y5
+	VPMULUDQ 512(DX), Y1, Y10
+	VPMULUDQ 448(DX), Y2, Y11
+	VPMULUDQ 384(DX), Y3, Y12
+	VPADDQ Y10, Y5, Y5
+	VPMULUDQ 320(DX), Y4, Y10
+	VPADDQ Y12, Y11, Y11
+	VPADDQ Y10, Y5, Y5
+	VPADDQ Y11, Y5, Y5
+
+	// d1 = a0 r1 + a1 r0 + a2 s4 + a3 s3 + a4 s2
+	VPMULUDQ 64(DX), Y0, Y6
+	VPMULUDQ 0(DX), Y1, Y10
+	VPMULUDQ 512(DX), Y2, Y11
+	VPMULUDQ 448(DX), Y3, Y12
+	VPADDQ Y10, Y6, Y6
+	VPMULUDQ 384(DX), Y4, Y10
+	VPADDQ Y12, Y11, Y11
+	VPADDQ Y10, Y6, Y6
+	VPADDQ Y11, Y6, Y6
+
+	// d2 = a0 r2 + a1 r1 + a2 r0 + a3 s4 + a4 s3
+	VPMULUDQ 128(DX), Y0, Y7
+	VPMULUDQ 64(DX), Y1, Y10
+	VPMULUDQ 0(DX), Y2, Y11
+	VPMULUDQ 512(DX), Y3, Y12
+	VPADDQ Y10, Y7, Y7
+	VPMULUDQ 448(DX), Y4, Y10
+	VPADDQ Y12, Y11, Y11
+	VPADDQ Y10, Y7, Y7
+	VPADDQ Y11, Y7, Y7
+
+	// d3 = a0 r3 + a1 r2 + a2 r1 + a3 r0 + a4 s4
+	VPMULUDQ 192(DX), Y0, Y8
+	VPMULUDQ 128(DX), Y1, Y10
+	VPMULUDQ 64(DX), Y2, Y11
+	VPMULUDQ 0(DX), Y3, Y12
+	VPADDQ Y10, Y8, Y8
+	VPMULUDQ 512(DX), Y4, Y10
+	VPADDQ Y12, Y11, Y11
+	VPADDQ Y10, Y8, Y8
+	VPADDQ Y11, Y8, Y8
+
+	// d4 = a0 r4 + a1 r3 + a2 r2 + a3 r1 + a4 r0
+	VPMULUDQ 256(DX), Y0, Y9
+	VPMULUDQ 192(DX), Y1, Y10
+	VPMULUDQ 128(DX), Y2, Y11
+	VPMULUDQ 64(DX), Y3, Y12
+	VPADDQ Y10, Y9, Y9
+	VPMULUDQ 0(DX), Y4, Y10
+	VPADDQ Y12, Y11, Y11
+	VPADDQ Y10, Y9, Y9
+	VPADDQ Y11, Y9, Y9
+
+	// Carry back to 26-bit limbs in two chains side by side (see carry):
+	// d3 -> d4 -> 5*d0 -> d1 and d0 -> d1 -> d2 -> d3 -> d4.
+	VPSRLQ $26, Y8, Y10
+	VPSRLQ $26, Y5, Y11
+	VPAND Y13, Y8, Y8
+	VPAND Y13, Y5, Y5
+	VPADDQ Y10, Y9, Y9
+	VPADDQ Y11, Y6, Y6
+
+	VPSRLQ $26, Y9, Y10
+	VPSRLQ $26, Y6, Y11
+	VPAND Y13, Y9, Y9
+	VPAND Y13, Y6, Y6
+	VPSLLQ $2, Y10, Y12
+	VPADDQ Y11, Y7, Y7
+	VPADDQ Y12, Y10, Y10
+	VPADDQ Y10, Y5, Y5
+
+	VPSRLQ $26, Y7, Y10
+	VPSRLQ $26, Y5, Y11
+	VPAND Y13, Y7, Y2
+	VPAND Y13, Y5, Y0
+	VPADDQ Y10, Y8, Y8
+	VPADDQ Y11, Y6, Y1
+
+	VPSRLQ $26, Y8, Y10
+	VPAND Y13, Y8, Y3
+	VPADDQ Y10, Y9, Y4
+
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  blocks4_loop
+
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 64(DI)
+	VMOVDQU Y2, 128(DI)
+	VMOVDQU Y3, 192(DI)
+	VMOVDQU Y4, 256(DI)
+	VZEROUPPER
+	RET
+
+// func blocks8(acc *[5][8]uint64, msg *byte, groups int, table *[9][8]uint64)
+//
+// 8 lanes of AVX-512: Z0-Z4 hold the accumulator limbs a0..a4, Z5-Z9
+// the products d0..d4. Each group is 128 bytes. Same steps as blocksGeneric.
+TEXT ·blocks8(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), DI
+	MOVQ msg+8(FP), SI
+	MOVQ groups+16(FP), CX
+	MOVQ table+24(FP), DX
+
+	VMOVDQU64 0(DI), Z0
+	VMOVDQU64 64(DI), Z1
+	VMOVDQU64 128(DI), Z2
+	VMOVDQU64 192(DI), Z3
+	VMOVDQU64 256(DI), Z4
+	VPBROADCASTQ mask26<>(SB), Z13
+	VPBROADCASTQ pad24<>(SB), Z14
+
+blocks8_loop:
+	// Low and high words of the blocks, lanes in the order of order8.
+	VMOVDQU64 0(SI), Z10
+	VMOVDQU64 64(SI), Z11
+	VPUNPCKLQDQ Z11, Z10, Z12
+	VPUNPCKHQDQ Z11, Z10, Z15
+
+	// a += message limbs
+	VPANDQ Z13, Z12, Z5
+	VPADDQ Z5, Z0, Z0
+	VPSRLQ $26, Z12, Z5
+	VPANDQ Z13, Z5, Z5
+	VPADDQ Z5, Z1, Z1
+	VPSRLQ $52, Z12, Z5
+	VPSLLQ $12, Z15, Z6
+	VPORQ Z6, Z5, Z5
+	VPANDQ Z13, Z5, Z5
+	VPADDQ Z5, Z2, Z2
+	VPSRLQ $14, Z15, Z5
+	VPANDQ Z13, Z5, Z5
+	VPADDQ Z5, Z3, Z3
+	VPSRLQ $40, Z15, Z5
+	VPORQ Z14, Z5, Z5
+	VPADDQ Z5, Z4, Z4
+
+	// d0 = a0 r0 + a1 s4 + a2 s3 + a3 s2 + a4 s1
+	VPMULUDQ 0(DX), Z0, Z5
+	VPMULUDQ 512(DX), Z1, Z10
+	VPMULUDQ 448(DX), Z2, Z11
+	VPMULUDQ 384(DX), Z3, Z12
+	VPADDQ Z10, Z5, Z5
+	VPMULUDQ 320(DX), Z4, Z10
+	VPADDQ Z12, Z11, Z11
+	VPADDQ Z10, Z5, Z5
+	VPADDQ Z11, Z5, Z5
+
+	// d1 = a0 r1 + a1 r0 + a2 s4 + a3 s3 + a4 s2
+	VPMULUDQ 64(DX), Z0, Z6
+	VPMULUDQ 0(DX), Z1, Z10
+	VPMULUDQ 512(DX), Z2, Z11
+	VPMULUDQ 448(DX), Z3, Z12
+	VPADDQ Z10, Z6, Z6
+	VPMULUDQ 384(DX), Z4, Z10
+	VPADDQ Z12, Z11, Z11
+	VPADDQ Z10, Z6, Z6
+	VPADDQ Z11, Z6, Z6
+
+	// d2 = a0 r2 + a1 r1 + a2 r0 + a3 s4 + a4 s3
+	VPMULUDQ 128(DX), Z0, Z7
+	VPMULUDQ 64(DX), Z1, Z10
+	VPMULUDQ 0(DX), Z2, Z11
+	VPMULUDQ 512(DX), Z3, Z12
+	VPADDQ Z10, Z7, Z7
+	VPMULUDQ 448(DX), Z4, Z10
+	VPADDQ Z12, Z11, Z11
+	VPADDQ Z10, Z7, Z7
+	VPADDQ Z11, Z7, Z7
+
+	// d3 = a0 r3 + a1 r2 + a2 r1 + a3 r0 + a4 s4
+	VPMULUDQ 192(DX), Z0, Z8
+	VPMULUDQ 128(DX), Z1, Z10
+	VPMULUDQ 64(DX), Z2, Z11
+	VPMULUDQ 0(DX), Z3, Z12
+	VPADDQ Z10, Z8, Z8
+	VPMULUDQ 512(DX), Z4, Z10
+	VPADDQ Z12, Z11, Z11
+	VPADDQ Z10, Z8, Z8
+	VPADDQ Z11, Z8, Z8
+
+	// d4 = a0 r4 + a1 r3 + a2 r2 + a3 r1 + a4 r0
+	VPMULUDQ 256(DX), Z0, Z9
+	VPMULUDQ 192(DX), Z1, Z10
+	VPMULUDQ 128(DX), Z2, Z11
+	VPMULUDQ 64(DX), Z3, Z12
+	VPADDQ Z10, Z9, Z9
+	VPMULUDQ 0(DX), Z4, Z10
+	VPADDQ Z12, Z11, Z11
+	VPADDQ Z10, Z9, Z9
+	VPADDQ Z11, Z9, Z9
+
+	// Carry back to 26-bit limbs in two chains side by side (see carry):
+	// d3 -> d4 -> 5*d0 -> d1 and d0 -> d1 -> d2 -> d3 -> d4.
+	VPSRLQ $26, Z8, Z10
+	VPSRLQ $26, Z5, Z11
+	VPANDQ Z13, Z8, Z8
+	VPANDQ Z13, Z5, Z5
+	VPADDQ Z10, Z9, Z9
+	VPADDQ Z11, Z6, Z6
+
+	VPSRLQ $26, Z9, Z10
+	VPSRLQ $26, Z6, Z11
+	VPANDQ Z13, Z9, Z9
+	VPANDQ Z13, Z6, Z6
+	VPSLLQ $2, Z10, Z12
+	VPADDQ Z11, Z7, Z7
+	VPADDQ Z12, Z10, Z10
+	VPADDQ Z10, Z5, Z5
+
+	VPSRLQ $26, Z7, Z10
+	VPSRLQ $26, Z5, Z11
+	VPANDQ Z13, Z7, Z2
+	VPANDQ Z13, Z5, Z0
+	VPADDQ Z10, Z8, Z8
+	VPADDQ Z11, Z6, Z1
+
+	VPSRLQ $26, Z8, Z10
+	VPANDQ Z13, Z8, Z3
+	VPADDQ Z10, Z9, Z4
+
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  blocks8_loop
+
+	VMOVDQU64 Z0, 0(DI)
+	VMOVDQU64 Z1, 64(DI)
+	VMOVDQU64 Z2, 128(DI)
+	VMOVDQU64 Z3, 192(DI)
+	VMOVDQU64 Z4, 256(DI)
+	VZEROUPPER
+	RET
+
