@@ -8,10 +8,10 @@ import "golang.org/x/sys/cpu"
 func asmKernels() map[string]kernel {
 	m := map[string]kernel{}
 	if cpu.X86.HasAVX2 {
-		m["avx2"] = kernel{order: order4, run: asm(blocks4, 64)}
+		m["avx2"] = kernel{order: order4, kind: avx2Kernel}
 	}
 	if cpu.X86.HasAVX512F {
-		m["avx512"] = kernel{order: order8, run: asm(blocks8, 128)}
+		m["avx512"] = kernel{order: order8, kind: avx512Kernel}
 	}
 	return m
 }

@@ -27,7 +27,7 @@ func (m *MAC) Write(p []byte) (int, error) {
 		m.s.blocks(m.buf[:])
 		m.nbuf = 0
 	}
-	if k := best; k.run != nil && len(p) >= vectorMin {
+	if k := best; k.kind != noKernel && len(p) >= vectorMin {
 		v := len(p) / k.group() * k.group()
 		m.s.vector(p[:v], k)
 		p = p[v:]

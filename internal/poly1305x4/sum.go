@@ -17,14 +17,15 @@ import (
 )
 
 // vectorMin is the shortest message worth the vector setup (the powers
-// of r and two tables).
-const vectorMin = 512
+// of r and two tables, about 0.5 us): measured here, AVX-512 took 774 ns
+// for 2 KiB against x/crypto's 637, and 903 ns for 4 KiB against 1281.
+const vectorMin = 4096
 
 // Sum writes the Poly1305 tag of msg under the one-time key into out,
 // exactly as poly1305.Sum.
 func Sum(out *[16]byte, msg []byte, key *[32]byte) {
 	k := best
-	if k.run == nil || len(msg) < vectorMin {
+	if k.kind == noKernel || len(msg) < vectorMin {
 		poly1305.Sum(out, msg, key)
 		return
 	}
@@ -51,7 +52,33 @@ func (s *state) finishTail(tail []byte, out *[16]byte) {
 // of lanes per limb (table: r0..r4, then 5*r1..5*r4); see blocksGeneric.
 type kernel struct {
 	order []int
-	run   func(acc *[5][8]uint64, msg []byte, table *[9][8]uint64)
+	kind  kernelKind
+}
+
+type kernelKind int
+
+const (
+	noKernel kernelKind = iota
+	goKernel            // blocksGeneric, the reference
+	avx2Kernel          // blocks4
+	avx512Kernel        // blocks8
+)
+
+// run calls the kernel directly (not through a func value), so that acc
+// and the tables stay on the caller's stack.
+func (k kernel) run(acc *[5][8]uint64, msg []byte, table *[9][8]uint64) {
+	groups := len(msg) / k.group()
+	if groups == 0 {
+		return
+	}
+	switch k.kind {
+	case avx2Kernel:
+		blocks4(acc, &msg[0], groups, table)
+	case avx512Kernel:
+		blocks8(acc, &msg[0], groups, table)
+	default:
+		blocksGeneric(acc, msg, table, k.order)
+	}
 }
 
 func (k kernel) lanes() int { return len(k.order) }
@@ -72,7 +99,7 @@ var (
 // lanes are simply added.
 func (s *state) vector(msg []byte, k kernel) {
 	w := k.lanes()
-	powers := make([]limbs, w+1)
+	var powers [9]limbs
 	powers[1] = toLimbs(s.r0, s.r1, 0)
 	for i := 2; i <= w; i++ {
 		powers[i] = mul(powers[i-1], powers[1])
@@ -112,11 +139,7 @@ func setLane(table *[9][8]uint64, lane int, m limbs) {
 
 // genericKernel is the kernel in Go with the lane order of the assembly
 // of the same width: the reference the assembly is tested against.
-func genericKernel(order []int) kernel {
-	return kernel{order: order, run: func(acc *[5][8]uint64, msg []byte, table *[9][8]uint64) {
-		blocksGeneric(acc, msg, table, order)
-	}}
-}
+func genericKernel(order []int) kernel { return kernel{order: order, kind: goKernel} }
 
 func blocksGeneric(acc *[5][8]uint64, msg []byte, table *[9][8]uint64, order []int) {
 	for g := 16 * len(order); len(msg) >= g; msg = msg[g:] {

@@ -8,24 +8,19 @@ import "golang.org/x/sys/cpu"
 var best = func() kernel {
 	switch {
 	case cpu.X86.HasAVX512F:
-		return kernel{order: order8, run: asm(blocks8, 128)}
+		return kernel{order: order8, kind: avx512Kernel}
 	case cpu.X86.HasAVX2:
-		return kernel{order: order4, run: asm(blocks4, 64)}
+		return kernel{order: order4, kind: avx2Kernel}
 	}
 	return kernel{}
 }()
 
-// asm wraps an assembly kernel, which needs at least one group.
-func asm(blocks func(acc *[5][8]uint64, msg *byte, groups int, table *[9][8]uint64), group int) func(*[5][8]uint64, []byte, *[9][8]uint64) {
-	return func(acc *[5][8]uint64, msg []byte, table *[9][8]uint64) {
-		if len(msg) >= group {
-			blocks(acc, &msg[0], len(msg)/group, table)
-		}
-	}
-}
-
+// blocks4 is blocksGeneric for 4 lanes with AVX2 (sum_amd64.s).
+//
 //go:noescape
 func blocks4(acc *[5][8]uint64, msg *byte, groups int, table *[9][8]uint64)
 
+// blocks8 is blocksGeneric for 8 lanes with AVX-512 (sum_amd64.s).
+//
 //go:noescape
 func blocks8(acc *[5][8]uint64, msg *byte, groups int, table *[9][8]uint64)
