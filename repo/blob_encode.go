@@ -58,7 +58,7 @@ func (r *Repository) incompressible(data []byte, sc *scratch) bool {
 		return false
 	}
 	sc.sample = sample
-	sc.probe = r.encProbe.EncodeAll(sample, sc.probe[:0])
+	sc.probe = r.encProbe.encode(sample, sc.probe[:0])
 	return float64(len(sc.probe)) > probeThreshold*float64(len(sample))
 }
 
@@ -89,12 +89,12 @@ func (r *Repository) plaintext(t BlobType, data []byte, sc *scratch, stages *sta
 	}
 	if stages != nil {
 		stage = stages.get(compressBound(len(data)) + crypto.Extension)
-		plain = enc.EncodeAll(data, stage[crypto.IVSize:crypto.IVSize])
+		plain = enc.encode(data, stage[crypto.IVSize:crypto.IVSize])
 	} else {
 		if cap(sc.buf) < compressBound(len(data)) {
 			sc.buf = make([]byte, 0, compressBound(len(data)))
 		}
-		sc.buf = enc.EncodeAll(data, sc.buf[:0])
+		sc.buf = enc.encode(data, sc.buf[:0])
 		plain = sc.buf
 	}
 	if t == DataBlob && !r.compressAll && len(plain) >= len(data) {

@@ -92,9 +92,9 @@ type Repository struct {
 
 	idx *MasterIndex
 
-	enc      *zstd.Encoder // for data blobs, per Options.Compression
-	encMeta  *zstd.Encoder // trees and unpacked files: always default level
-	encProbe *zstd.Encoder // fastest level, for the compressibility probe
+	enc      *encoderPool // for data blobs, per Options.Compression
+	encMeta  *encoderPool // trees and unpacked files: always default level
+	encProbe *encoderPool // fastest level, for the compressibility probe
 	dec      *zstd.Decoder
 	// compressAll: compress every blob stored from plaintext, without the
 	// probe and even when it does not shrink (repack writers).
@@ -242,28 +242,16 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	case CompressionBetter:
 		level = zstd.SpeedBetterCompression
 	}
-	// WithAllLitEntropyCompression: Huffman-code the literals of blocks
-	// in which no match was found. klauspost/compress has done so at the
-	// default and fastest levels only up to v1.15 (the version restic
-	// 0.14 uses); without it, text with few repeats but a small alphabet
-	// (base64, hex, short text files) is stored as it is: small text
-	// files took 3% more space than with restic 0.14, and the fastest-
-	// level probe judged base64 and hex incompressible, storing them 33%
-	// and 100% larger. It costs no measurable time here.
-	newEnc := func(l zstd.EncoderLevel) (*zstd.Encoder, error) {
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
-			zstd.WithAllLitEntropyCompression(true),
-			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
-	}
-	enc, err := newEnc(level)
+	n := runtime.GOMAXPROCS(0)
+	enc, err := newEncoderPool(level, n)
 	if err != nil {
 		return nil, err
 	}
-	encMeta, err := newEnc(zstd.SpeedDefault)
+	encMeta, err := newEncoderPool(zstd.SpeedDefault, n)
 	if err != nil {
 		return nil, err
 	}
-	encProbe, err := newEnc(zstd.SpeedFastest)
+	encProbe, err := newEncoderPool(zstd.SpeedFastest, n)
 	if err != nil {
 		return nil, err
 	}
@@ -439,8 +427,5 @@ func (r *Repository) Close() error {
 	r.stages.drain()
 	r.direct.pool.drain()
 	r.dec.Close()
-	_ = r.enc.Close()
-	_ = r.encMeta.Close()
-	_ = r.encProbe.Close()
 	return r.be.Close()
 }

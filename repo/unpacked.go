@@ -22,7 +22,7 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, data 
 	}
 	plain := data
 	if r.cfg.Version >= 2 {
-		plain = append([]byte{encodingZstd}, r.encMeta.EncodeAll(data, nil)...)
+		plain = append([]byte{encodingZstd}, r.encMeta.encode(data, nil)...)
 	}
 	sealed := r.key.Seal(make([]byte, 0, len(plain)+32), plain)
 	id := Hash(sealed)
