@@ -138,7 +138,7 @@ func (d *BlobDecoder) openInPlace(pb PackedBlob, sealed []byte) ([]byte, error) 
 // and checks the length the index gives. The output is returned even
 // when it has the wrong length, so that callers can keep its buffer.
 func (r *Repository) inflateBlob(pb PackedBlob, decrypted, dst []byte) ([]byte, error) {
-	out, err := r.dec.DecodeAll(decrypted, dst)
+	out, err := r.dec.decode(decrypted, dst)
 	if err != nil {
 		return nil, blobIntegrityError(pb, "decompress: %v", err)
 	}

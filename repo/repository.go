@@ -95,7 +95,7 @@ type Repository struct {
 	enc      *encoderPool // for data blobs, per Options.Compression
 	encMeta  *encoderPool // trees and unpacked files: always default level
 	encProbe *encoderPool // fastest level, for the compressibility probe
-	dec      *zstd.Decoder
+	dec      *decoderPool
 	// compressAll: compress every blob stored from plaintext, without the
 	// probe and even when it does not shrink (repack writers).
 	compressAll bool
@@ -255,7 +255,7 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	if err != nil {
 		return nil, err
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(16<<30))
+	dec, err := newDecoderPool(n)
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +426,5 @@ func (r *Repository) Close() error {
 	r.freePackBuffers()
 	r.stages.drain()
 	r.direct.pool.drain()
-	r.dec.Close()
 	return r.be.Close()
 }

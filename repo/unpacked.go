@@ -65,7 +65,7 @@ func (r *Repository) decodeUnpacked(plain []byte) ([]byte, error) {
 	if plain[0] != encodingZstd {
 		return nil, fmt.Errorf("not supported encoding format %d", plain[0])
 	}
-	return r.dec.DecodeAll(plain[1:], nil)
+	return r.dec.decode(plain[1:], nil)
 }
 
 // List calls fn for every file of type t whose name is a valid ID,

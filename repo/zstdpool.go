@@ -74,3 +74,46 @@ func (p *encoderPool) encode(src, dst []byte) []byte {
 	<-p.slots
 	return dst
 }
+
+// decoderPool decompresses with at most n zstd decoders at once, each
+// reused by the core that used it last, for the reasons given at
+// encoderPool.
+type decoderPool struct {
+	slots chan struct{}
+	pool  sync.Pool // *zstd.Decoder
+}
+
+func newDecoderPool(n int) (*decoderPool, error) {
+	p := &decoderPool{slots: make(chan struct{}, max(n, 1))}
+	p.pool.New = func() any {
+		dec, err := newDecoder()
+		if err != nil {
+			panic(err) // newDecoder failed below with the same options first.
+		}
+		return dec
+	}
+	dec, err := newDecoder()
+	if err != nil {
+		return nil, err
+	}
+	p.pool.Put(dec)
+	return p, nil
+}
+
+// newDecoder makes a decoder for DecodeAll only: with concurrency 1 it
+// starts no goroutines. Index and snapshot files may be large, hence the
+// memory limit far above zstd's default of 64 MiB.
+func newDecoder() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(16<<30))
+}
+
+// decode appends the decompressed frames of src to dst, waiting while n
+// decoders are in use.
+func (p *decoderPool) decode(src, dst []byte) ([]byte, error) {
+	p.slots <- struct{}{}
+	dec := p.pool.Get().(*zstd.Decoder)
+	dst, err := dec.DecodeAll(src, dst)
+	p.pool.Put(dec)
+	<-p.slots
+	return dst, err
+}
