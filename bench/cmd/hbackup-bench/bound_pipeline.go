@@ -14,7 +14,6 @@ func pipelineSample(ctx context.Context, files []sourceFile, mode string, worker
 	if err != nil {
 		return sample{}, err
 	}
-	defer p.close()
 	ws := p.workers(workers)
 	s, err := measure(func() (int64, error) { return p.run(ctx, data, ws) })
 	s.RepoSize = p.sealed.Load()

@@ -150,7 +150,6 @@ func TestPipelinePackIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.close()
 	p.packSize = 4 << 20 // several chunks per pack, several packs
 	kept := p.keepPacks()
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -29,18 +29,20 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 	if err != nil {
 		return sample{}, err
 	}
-	defer p.close()
 	kept := p.keepPacks()
 	if _, err := p.run(ctx, data, p.workers(workers)); err != nil {
 		return sample{}, err
 	}
 	packs := kept()
 	data = nil // only the packs are needed from here on
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(16<<30))
-	if err != nil {
-		return sample{}, fmt.Errorf("zstd: %w", err)
+	// A decoder per worker, made before timing, as hbackup's decoder
+	// pool gives each core its own (repo/zstdpool.go).
+	decs := make([]*zstd.Decoder, workers)
+	for w := range decs {
+		if decs[w], err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(16<<30)); err != nil {
+			return sample{}, fmt.Errorf("zstd: %w", err)
+		}
 	}
-	defer dec.Close()
 	s, err := measure(func() (int64, error) {
 		var next, total atomic.Int64
 		errs := make([]error, workers)
@@ -53,6 +55,7 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 				var out [2][]byte
 				var ids [2]repo.ID
 				var pair sha256x2.Pair
+				dec := decs[w]
 				for {
 					i := int(next.Add(1) - 1)
 					if i >= len(packs) || ctx.Err() != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -25,11 +24,10 @@ const benchPolynomial = chunk.Polynomial(0x3DA3358B4DC173)
 // chunking, the blob ID (SHA-256), deduplication, compression (auto: with
 // the probe) and sealing into pack-sized buffers, whose pack IDs are
 // hashed as well. It uses hbackup's own packages and zstd with the
-// settings of repo/repository.go.
+// settings of repo/zstdpool.go.
 type pipeline struct {
 	key      *crypto.Key
-	enc      *zstd.Encoder // nil: compression off
-	probe    *zstd.Encoder
+	compress bool // false: compression off
 	packSize int
 	sealed   atomic.Int64 // bytes of sealed blobs: what the packs would hold
 
@@ -77,27 +75,21 @@ func newPipeline(mode string) (*pipeline, error) {
 	if mode == "off" {
 		return p, nil
 	}
-	newEnc := func(l zstd.EncoderLevel) (*zstd.Encoder, error) {
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
-			zstd.WithAllLitEntropyCompression(true),
-			zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
-	}
-	var err error
-	if p.enc, err = newEnc(zstd.SpeedDefault); err != nil {
-		return nil, fmt.Errorf("zstd: %w", err)
-	}
-	if p.probe, err = newEnc(zstd.SpeedFastest); err != nil {
+	p.compress = true
+	// Fail here on options zstd rejects; workers make their own.
+	if _, err := newEncoder(zstd.SpeedDefault); err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
 	return p, nil
 }
 
-func (p *pipeline) close() {
-	for _, e := range []*zstd.Encoder{p.enc, p.probe} {
-		if e != nil {
-			_ = e.Close()
-		}
-	}
+// newEncoder makes an encoder with hbackup's settings for one worker:
+// each worker compresses with its own encoders, whose match tables then
+// stay in its core's cache, as hbackup's encoder pool arranges.
+func newEncoder(l zstd.EncoderLevel) (*zstd.Encoder, error) {
+	return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
+		zstd.WithAllLitEntropyCompression(true),
+		zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(1))
 }
 
 // workers makes n workers sharing one deduplication set. Their buffers
@@ -164,8 +156,10 @@ type pipeWorker struct {
 	seen    *idSet
 	chunker *chunk.Chunker
 	rd      *bytes.Reader
-	bufs    [2][]byte // a chunk per hash lane
-	comp    []byte    // its compressed form
+	bufs    [2][]byte     // a chunk per hash lane
+	enc     *zstd.Encoder // nil: compression off
+	probe   *zstd.Encoder
+	comp    []byte // its compressed form
 	sample  []byte
 	probed  []byte
 	// Two packs fill side by side, and their IDs are hashed two at a
@@ -185,9 +179,15 @@ type benchPack struct {
 
 func (p *pipeline) newWorker(seen *idSet) *pipeWorker {
 	rd := bytes.NewReader(nil)
-	return &pipeWorker{p: p, seen: seen, rd: rd, chunker: chunk.New(rd, benchPolynomial),
+	w := &pipeWorker{p: p, seen: seen, rd: rd, chunker: chunk.New(rd, benchPolynomial),
 		bufs:  [2][]byte{make([]byte, chunk.MaxSize), make([]byte, chunk.MaxSize)},
 		packs: [2]benchPack{{buf: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}, {buf: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}}}
+	if p.compress {
+		// newPipeline made one with these options already.
+		w.enc, _ = newEncoder(zstd.SpeedDefault)
+		w.probe, _ = newEncoder(zstd.SpeedFastest)
+	}
+	return w
 }
 
 // file chunks, hashes and stores one file's data. Chunk IDs are hashed two
@@ -281,16 +281,16 @@ func (w *pipeWorker) flush(pk, other *benchPack) {
 // plaintext is what gets sealed: c compressed, unless compression is off
 // or the probe finds c incompressible.
 func (w *pipeWorker) plaintext(c []byte) []byte {
-	if w.p.enc == nil {
+	if w.enc == nil {
 		return c
 	}
 	if sample := repo.ProbeSample(w.sample, c); sample != nil {
 		w.sample = sample
-		w.probed = w.p.probe.EncodeAll(w.sample, w.probed[:0])
+		w.probed = w.probe.EncodeAll(w.sample, w.probed[:0])
 		if float64(len(w.probed)) > repo.ProbeThreshold*float64(len(w.sample)) {
 			return c
 		}
 	}
-	w.comp = w.p.enc.EncodeAll(c, w.comp[:0])
+	w.comp = w.enc.EncodeAll(c, w.comp[:0])
 	return w.comp
 }

@@ -25,7 +25,6 @@ func BenchmarkPipeline(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer p.close()
 			ws := p.workers(1)
 			b.SetBytes(size)
 			for b.Loop() {
