@@ -2,49 +2,90 @@ package repo
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
 
-// encoderPool compresses with at most n zstd encoders at once, each
-// reused by the core that used it last.
+// coderPool lends out a fixed set of zstd encoders or decoders, at most
+// one borrower each, and gives a P (and so, mostly, a core) the coder it
+// returned last when that one is free.
 //
 // Why not one zstd.Encoder with WithEncoderConcurrency(n): it hands its
 // encoders out first in, first out, so a blob was often compressed with
 // the encoder another core had just used. At the default level an
 // encoder's match tables take 1.25 MiB, and the search for a short blob
 // touches most of them at random: an encoder whose tables sit in another
-// core's cache (or were pushed out by the kernel's work of reading the
-// file) made the search several times slower. A backup of 20,000 small
-// files spent 2.96 of its 4.3 CPU seconds in zstd that way, where the
-// same data compressed in a loop took 1.25. A sync.Pool keeps the
-// encoder a P put back for that P's next Get, and a P mostly stays on
-// one thread and core: the same backup took 1.56 s instead of 1.92 s
-// (medians of 6 alternating runs; user CPU 2.27 s instead of 3.01 s).
-type encoderPool struct {
-	slots chan struct{} // one per encoder in use: bounds the memory
-	pool  sync.Pool     // *zstd.Encoder
+// core's cache made the search several times slower. A backup of 20,000
+// small files spent 2.96 of its 4.3 CPU seconds in zstd that way, where
+// the same data compressed in a loop took 1.25.
+//
+// Why not a plain sync.Pool of coders: it gives a P back what that P put
+// there, but cannot lend a coder that sits in another P's slot, so it
+// made new ones (1.25 MiB each, zeroed) and dropped the extra ones at the
+// next collection: about 300 encoders were made in that backup. Here the
+// coders are made once, n of them, and the sync.Pool only remembers
+// which one a P used last; a claim flag decides who has it.
+type coderPool[T any] struct {
+	slots  chan struct{} // one per borrower: at most len(all)
+	all    []*pooledCoder[T]
+	recent sync.Pool // *pooledCoder[T]: the coder this P returned last
 }
 
-// newEncoderPool returns a pool of encoders at level, at most n of them
-// in use at once.
-func newEncoderPool(level zstd.EncoderLevel, n int) (*encoderPool, error) {
-	p := &encoderPool{slots: make(chan struct{}, max(n, 1))}
-	p.pool.New = func() any {
-		enc, err := newEncoder(level)
+type pooledCoder[T any] struct {
+	coder T
+	busy  atomic.Bool
+}
+
+// newCoderPool makes n coders with newCoder; a failure is newCoder's
+// error on the first.
+func newCoderPool[T any](n int, newCoder func() (T, error)) (*coderPool[T], error) {
+	n = max(n, 1)
+	p := &coderPool[T]{slots: make(chan struct{}, n), all: make([]*pooledCoder[T], n)}
+	for i := range p.all {
+		c, err := newCoder()
 		if err != nil {
-			// newEncoder failed below with the same options first.
-			panic(err)
+			return nil, err
 		}
-		return enc
+		p.all[i] = &pooledCoder[T]{coder: c}
 	}
-	// Fail here, with an error, on options zstd rejects.
-	enc, err := newEncoder(level)
+	return p, nil
+}
+
+// get borrows a coder, waiting while all of them are lent.
+func (p *coderPool[T]) get() *pooledCoder[T] {
+	p.slots <- struct{}{}
+	// The P's last coder, unless another P took it meanwhile (the pool
+	// may also hold a coder twice: the flag settles it).
+	if c, ok := p.recent.Get().(*pooledCoder[T]); ok && c.busy.CompareAndSwap(false, true) {
+		return c
+	}
+	for _, c := range p.all {
+		if c.busy.CompareAndSwap(false, true) {
+			return c
+		}
+	}
+	panic("repo: coderPool: a slot was free but every coder was busy")
+}
+
+// put returns a coder that get lent.
+func (p *coderPool[T]) put(c *pooledCoder[T]) {
+	c.busy.Store(false)
+	p.recent.Put(c)
+	<-p.slots
+}
+
+// encoderPool compresses with n encoders of one level.
+type encoderPool struct{ coders *coderPool[*zstd.Encoder] }
+
+func newEncoderPool(level zstd.EncoderLevel, n int) (*encoderPool, error) {
+	// The encoders allocate their tables on first use, so a repository
+	// opened only to read costs nothing here.
+	coders, err := newCoderPool(n, func() (*zstd.Encoder, error) { return newEncoder(level) })
 	if err != nil {
 		return nil, err
 	}
-	p.pool.Put(enc)
-	return p, nil
+	return &encoderPool{coders}, nil
 }
 
 // newEncoder makes an encoder for EncodeAll only, so it starts no
@@ -64,40 +105,22 @@ func newEncoder(level zstd.EncoderLevel) (*zstd.Encoder, error) {
 		zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(1))
 }
 
-// encode appends the zstd frame of src to dst, waiting while n encoders
-// are in use.
+// encode appends the zstd frame of src to dst.
 func (p *encoderPool) encode(src, dst []byte) []byte {
-	p.slots <- struct{}{}
-	enc := p.pool.Get().(*zstd.Encoder)
-	dst = enc.EncodeAll(src, dst)
-	p.pool.Put(enc)
-	<-p.slots
-	return dst
+	c := p.coders.get()
+	defer p.coders.put(c)
+	return c.coder.EncodeAll(src, dst)
 }
 
-// decoderPool decompresses with at most n zstd decoders at once, each
-// reused by the core that used it last, for the reasons given at
-// encoderPool.
-type decoderPool struct {
-	slots chan struct{}
-	pool  sync.Pool // *zstd.Decoder
-}
+// decoderPool decompresses with n decoders.
+type decoderPool struct{ coders *coderPool[*zstd.Decoder] }
 
 func newDecoderPool(n int) (*decoderPool, error) {
-	p := &decoderPool{slots: make(chan struct{}, max(n, 1))}
-	p.pool.New = func() any {
-		dec, err := newDecoder()
-		if err != nil {
-			panic(err) // newDecoder failed below with the same options first.
-		}
-		return dec
-	}
-	dec, err := newDecoder()
+	coders, err := newCoderPool(n, newDecoder)
 	if err != nil {
 		return nil, err
 	}
-	p.pool.Put(dec)
-	return p, nil
+	return &decoderPool{coders}, nil
 }
 
 // newDecoder makes a decoder for DecodeAll only: with concurrency 1 it
@@ -107,13 +130,9 @@ func newDecoder() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(16<<30))
 }
 
-// decode appends the decompressed frames of src to dst, waiting while n
-// decoders are in use.
+// decode appends the decompressed frames of src to dst.
 func (p *decoderPool) decode(src, dst []byte) ([]byte, error) {
-	p.slots <- struct{}{}
-	dec := p.pool.Get().(*zstd.Decoder)
-	dst, err := dec.DecodeAll(src, dst)
-	p.pool.Put(dec)
-	<-p.slots
-	return dst, err
+	c := p.coders.get()
+	defer p.coders.put(c)
+	return c.coder.DecodeAll(src, dst)
 }

@@ -3,7 +3,9 @@ package repo
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -43,9 +45,7 @@ func TestEncoderPoolConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := len(p.slots); n != 0 {
-		t.Errorf("%d slots still taken", n)
-	}
+	checkAllReturned(t, p.coders)
 }
 
 // The decoder pool, shared the same way, must give every goroutine its
@@ -83,7 +83,88 @@ func TestDecoderPoolConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	checkAllReturned(t, p.coders)
+}
+
+// checkAllReturned fails unless every slot and coder of p is free again.
+func checkAllReturned[T any](t *testing.T, p *coderPool[T]) {
+	t.Helper()
 	if n := len(p.slots); n != 0 {
 		t.Errorf("%d slots still taken", n)
+	}
+	for i, c := range p.all {
+		if c.busy.Load() {
+			t.Errorf("coder %d still marked busy", i)
+		}
+	}
+}
+
+// However the borrowers interleave, no coder is lent to two at once, and
+// the pool never makes more than its n coders.
+func TestCoderPoolLendsEachCoderOnce(t *testing.T) {
+	made := 0
+	p, err := newCoderPool(3, func() (*int, error) { made++; return new(int), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holders [3]atomic.Int32 // borrowers holding coder i
+	index := map[*int]int{}
+	for i, c := range p.all {
+		index[c.coder] = i
+	}
+	var maxHeld atomic.Int32
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 2000 {
+				c := p.get()
+				i := index[c.coder]
+				if n := holders[i].Add(1); n > maxHeld.Load() {
+					maxHeld.Store(n)
+				}
+				runtime.Gosched()
+				holders[i].Add(-1)
+				p.put(c)
+			}
+		})
+	}
+	wg.Wait()
+	if got := maxHeld.Load(); got != 1 {
+		t.Errorf("a coder was held by %d borrowers at once", got)
+	}
+	if made != 3 {
+		t.Errorf("made %d coders, want 3", made)
+	}
+	checkAllReturned(t, p)
+}
+
+// A P gets back the coder it returned last, not the first free one.
+func TestCoderPoolPrefersRecent(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items at random")
+	}
+	p, err := newCoderPool(2, func() (*int, error) { return new(int), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread() // stay on one P as far as Go allows
+	defer runtime.UnlockOSThread()
+	first, second := p.get(), p.get()
+	p.put(second)
+	// first is free again but never went through this P's pool: a pool
+	// that lent the first free coder would lend it.
+	first.busy.Store(false)
+	<-p.slots
+	same := 0
+	for range 100 {
+		c := p.get()
+		if c == second {
+			same++
+		}
+		p.put(c)
+	}
+	// Preemption may move the goroutine to another P now and then.
+	if same < 90 {
+		t.Errorf("got the last returned coder back %d times of 100", same)
 	}
 }
