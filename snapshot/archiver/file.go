@@ -36,6 +36,32 @@ func (p *bufferPool) get() *fileBuffers {
 
 func (p *bufferPool) put(b *fileBuffers) { p.pool.Put(b) }
 
+// readSmall reads a file that lstat found size bytes long into buf (which
+// is longer), as io.ReadFull does, except that it stops with io.EOF once
+// it has read size bytes, without asking for more: for a file shorter
+// than buf that final read, answered with end of file, was one of the
+// seven system calls a new small file costs. Bytes appended since lstat
+// are then left to the next backup, as are those appended after the
+// read; the node's size is the bytes read either way. A file that grew
+// past buf fills it, and the caller reads the rest.
+func readSmall(f io.Reader, buf []byte, size int) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err == nil && n == size {
+			return n, io.EOF
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && n > 0 {
+				return n, io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // saveFile chunks a regular file and stores its chunks, returning the
 // content IDs and the number of bytes read.
 func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([]repo.ID, uint64, error) {
@@ -55,7 +81,7 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 	// since lstat falls through to the chunker with what was read.
 	var src io.Reader = f
 	if fi.Size() < chunk.MinSize {
-		n, err := io.ReadFull(f, bufs.small)
+		n, err := readSmall(f, bufs.small, int(fi.Size()))
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			if n == 0 {

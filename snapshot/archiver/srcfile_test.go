@@ -61,3 +61,57 @@ func TestOpenSource(t *testing.T) {
 		t.Errorf("missing: err = %v, want ErrNotExist", err)
 	}
 }
+
+// readsCounted hands out data in pieces of at most piece bytes and counts
+// the calls to Read.
+type readsCounted struct {
+	data  []byte
+	piece int
+	calls int
+}
+
+func (r *readsCounted) Read(p []byte) (int, error) {
+	r.calls++
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.piece)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestReadSmall(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		data      string
+		piece     int
+		size      int // as lstat gave it
+		want      string
+		wantErr   error
+		wantCalls int
+	}{
+		// The size lstat gave is read: no read for the end of the file.
+		{"as long as lstat said", "0123456789", 100, 10, "0123456789", io.EOF, 1},
+		{"in pieces", "0123456789", 4, 10, "0123456789", io.EOF, 3},
+		// Grown since lstat: what lstat saw, the rest for the next backup.
+		{"grew", "0123456789abc", 100, 10, "0123456789abc", io.ErrUnexpectedEOF, 2},
+		{"grew, in pieces", "0123456789abc", 5, 10, "0123456789", io.EOF, 2},
+		// Shrunk since lstat: up to the end of the file.
+		{"shrank", "01234", 100, 10, "01234", io.ErrUnexpectedEOF, 2},
+		{"empty", "", 100, 0, "", io.EOF, 1},
+		// Grown past the buffer: the buffer full, the rest for the chunker.
+		{"grew past the buffer", strings.Repeat("x", 40), 100, 10, strings.Repeat("x", 16), nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &readsCounted{data: []byte(tc.data), piece: tc.piece}
+			buf := make([]byte, 16)
+			n, err := readSmall(r, buf, tc.size)
+			if got := string(buf[:n]); got != tc.want || !errors.Is(err, tc.wantErr) && err != tc.wantErr {
+				t.Errorf("read %q, %v; want %q, %v", got, err, tc.want, tc.wantErr)
+			}
+			if r.calls != tc.wantCalls {
+				t.Errorf("%d calls to Read, want %d", r.calls, tc.wantCalls)
+			}
+		})
+	}
+}
