@@ -418,7 +418,7 @@ func (r *Repository) Index() *MasterIndex { return r.idx }
 // Logger returns the repository's logger (never nil).
 func (r *Repository) Logger() *slog.Logger { return r.logger }
 
-// Close releases the compressors and closes the backend. Unflushed data
+// Close releases the pack buffers and closes the backend. Unflushed data
 // is lost: call Flush first.
 func (r *Repository) Close() error {
 	r.abortFiles()
