@@ -24,27 +24,13 @@ func TestEncoderPoolConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dec.Close()
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for g := range 16 {
-		wg.Go(func() {
-			var dst []byte
-			for i := range 50 {
-				src := bytes.Repeat([]byte(fmt.Sprintf("goroutine %d blob %d; ", g, i)), 100+i*37)
-				dst = p.encode(src, dst[:0])
-				got, err := dec.DecodeAll(dst, nil)
-				if err != nil || !bytes.Equal(got, src) {
-					errs <- fmt.Errorf("goroutine %d blob %d: round trip failed (err %v)", g, i, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	eachBlobInParallel(t, func(src []byte) error {
+		got, err := dec.DecodeAll(p.encode(src, nil), nil)
+		if err != nil || !bytes.Equal(got, src) {
+			return fmt.Errorf("round trip failed (err %v)", err)
+		}
+		return nil
+	})
 	checkAllReturned(t, p.coders)
 }
 
@@ -59,20 +45,32 @@ func TestDecoderPoolConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eachBlobInParallel(t, func(src []byte) error {
+		frame := enc.encode(src, nil)
+		got, err := p.decode(frame, nil)
+		if err != nil || !bytes.Equal(got, src) {
+			return fmt.Errorf("round trip failed (err %v)", err)
+		}
+		if _, err := p.decode(frame[:len(frame)/2], nil); err == nil {
+			return fmt.Errorf("half a frame decoded without an error")
+		}
+		return nil
+	})
+	checkAllReturned(t, p.coders)
+}
+
+// eachBlobInParallel calls check with 50 blobs on each of 16 goroutines,
+// every blob different, and reports what it returns.
+func eachBlobInParallel(t *testing.T, check func(src []byte) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {
 		wg.Go(func() {
 			for i := range 50 {
 				src := bytes.Repeat([]byte(fmt.Sprintf("goroutine %d blob %d; ", g, i)), 100+i*37)
-				frame := enc.encode(src, nil)
-				got, err := p.decode(frame, nil)
-				if err != nil || !bytes.Equal(got, src) {
-					errs <- fmt.Errorf("goroutine %d blob %d: round trip failed (err %v)", g, i, err)
-					return
-				}
-				if _, err := p.decode(frame[:len(frame)/2], nil); err == nil {
-					errs <- fmt.Errorf("goroutine %d blob %d: half a frame decoded without an error", g, i)
+				if err := check(src); err != nil {
+					errs <- fmt.Errorf("goroutine %d blob %d: %w", g, i, err)
 					return
 				}
 			}
@@ -83,7 +81,6 @@ func TestDecoderPoolConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	checkAllReturned(t, p.coders)
 }
 
 // checkAllReturned fails unless every slot and coder of p is free again.
