@@ -81,15 +81,17 @@ type encoderPool struct{ coders *coderPool[*zstd.Encoder] }
 func newEncoderPool(level zstd.EncoderLevel, n int) (*encoderPool, error) {
 	// The encoders allocate their tables on first use, so a repository
 	// opened only to read costs nothing here.
-	coders, err := newCoderPool(n, func() (*zstd.Encoder, error) { return newEncoder(level) })
+	coders, err := newCoderPool(n, func() (*zstd.Encoder, error) { return NewEncoder(level) })
 	if err != nil {
 		return nil, err
 	}
 	return &encoderPool{coders}, nil
 }
 
-// newEncoder makes an encoder for EncodeAll only, so it starts no
-// goroutines and needs no Close.
+// NewEncoder makes a zstd encoder with the settings of this package's
+// blobs, for EncodeAll only, so it starts no goroutines and needs no
+// Close. Exported for the benchmark harness, which compresses as a
+// backup does without a repository.
 //
 // WithAllLitEntropyCompression: Huffman-code the literals of blocks in
 // which no match was found. klauspost/compress has done so at the
@@ -99,7 +101,7 @@ func newEncoderPool(level zstd.EncoderLevel, n int) (*encoderPool, error) {
 // more space than with restic 0.14, and the fastest-level probe judged
 // base64 and hex incompressible, storing them 33% and 100% larger. It
 // costs no measurable time here.
-func newEncoder(level zstd.EncoderLevel) (*zstd.Encoder, error) {
+func NewEncoder(level zstd.EncoderLevel) (*zstd.Encoder, error) {
 	return zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false),
 		zstd.WithAllLitEntropyCompression(true),
 		zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(1))
@@ -116,17 +118,18 @@ func (p *encoderPool) encode(src, dst []byte) []byte {
 type decoderPool struct{ coders *coderPool[*zstd.Decoder] }
 
 func newDecoderPool(n int) (*decoderPool, error) {
-	coders, err := newCoderPool(n, newDecoder)
+	coders, err := newCoderPool(n, NewDecoder)
 	if err != nil {
 		return nil, err
 	}
 	return &decoderPool{coders}, nil
 }
 
-// newDecoder makes a decoder for DecodeAll only: with concurrency 1 it
-// starts no goroutines. Index and snapshot files may be large, hence the
-// memory limit far above zstd's default of 64 MiB.
-func newDecoder() (*zstd.Decoder, error) {
+// NewDecoder makes a zstd decoder for DecodeAll only: with concurrency 1
+// it starts no goroutines. Index and snapshot files may be large, hence
+// the memory limit far above zstd's default of 64 MiB. Exported for the
+// benchmark harness.
+func NewDecoder() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(16<<30))
 }
 

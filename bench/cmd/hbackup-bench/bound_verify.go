@@ -39,7 +39,7 @@ func verifySample(ctx context.Context, files []sourceFile, packHash bool, worker
 	// pool gives each core its own (repo/zstdpool.go).
 	decs := make([]*zstd.Decoder, workers)
 	for w := range decs {
-		if decs[w], err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(16<<30)); err != nil {
+		if decs[w], err = repo.NewDecoder(); err != nil {
 			return sample{}, fmt.Errorf("zstd: %w", err)
 		}
 	}

@@ -23,8 +23,8 @@ const benchPolynomial = chunk.Polynomial(0x3DA3358B4DC173)
 // pipeline is the CPU work of writing a backup's data, without any I/O:
 // chunking, the blob ID (SHA-256), deduplication, compression (auto: with
 // the probe) and sealing into pack-sized buffers, whose pack IDs are
-// hashed as well. It uses hbackup's own packages and zstd with the
-// settings of repo/zstdpool.go.
+// hashed as well. It uses hbackup's own packages, zstd coders included
+// (repo.NewEncoder).
 type pipeline struct {
 	key      *crypto.Key
 	compress bool // false: compression off
@@ -77,19 +77,10 @@ func newPipeline(mode string) (*pipeline, error) {
 	}
 	p.compress = true
 	// Fail here on options zstd rejects; workers make their own.
-	if _, err := newEncoder(zstd.SpeedDefault); err != nil {
+	if _, err := repo.NewEncoder(zstd.SpeedDefault); err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
 	return p, nil
-}
-
-// newEncoder makes an encoder with hbackup's settings for one worker:
-// each worker compresses with its own encoders, whose match tables then
-// stay in its core's cache, as hbackup's encoder pool arranges.
-func newEncoder(l zstd.EncoderLevel) (*zstd.Encoder, error) {
-	return zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderCRC(false),
-		zstd.WithAllLitEntropyCompression(true),
-		zstd.WithWindowSize(512*1024), zstd.WithEncoderConcurrency(1))
 }
 
 // workers makes n workers sharing one deduplication set. Their buffers
@@ -183,9 +174,11 @@ func (p *pipeline) newWorker(seen *idSet) *pipeWorker {
 		bufs:  [2][]byte{make([]byte, chunk.MaxSize), make([]byte, chunk.MaxSize)},
 		packs: [2]benchPack{{buf: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}, {buf: make([]byte, 0, p.packSize+chunk.MaxSize+1024)}}}
 	if p.compress {
-		// newPipeline made one with these options already.
-		w.enc, _ = newEncoder(zstd.SpeedDefault)
-		w.probe, _ = newEncoder(zstd.SpeedFastest)
+		// Each worker compresses with encoders of its own, whose match
+		// tables then stay in its core's cache, as hbackup's encoder pool
+		// arranges. newPipeline made one with these options already.
+		w.enc, _ = repo.NewEncoder(zstd.SpeedDefault)
+		w.probe, _ = repo.NewEncoder(zstd.SpeedFastest)
 	}
 	return w
 }
