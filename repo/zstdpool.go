@@ -15,10 +15,10 @@ import (
 // encoders out first in, first out, so a blob was often compressed with
 // the encoder another core had just used. At the default level an
 // encoder's match tables take 1.25 MiB, and the search for a short blob
-// touches most of them at random: an encoder whose tables sit in another
-// core's cache made the search several times slower. A backup of 20,000
-// small files spent 2.96 of its 4.3 CPU seconds in zstd that way, where
-// the same data compressed in a loop took 1.25.
+// touches most of them at random, so an encoder whose tables sit in
+// another core's cache searches slowly: a backup of 20,000 small files
+// spent 2.96 of its 4.3 CPU seconds in zstd that way, where the same data
+// compressed in a loop with nothing else running took 1.25.
 //
 // Why not a plain sync.Pool of coders: it gives a P back what that P put
 // there, but cannot lend a coder that sits in another P's slot, so it
