@@ -24,8 +24,13 @@ const vectorMin = 4096
 // Sum writes the Poly1305 tag of msg under the one-time key into out,
 // exactly as poly1305.Sum.
 func Sum(out *[16]byte, msg []byte, key *[32]byte) {
-	k := best
-	if k.kind == noKernel || len(msg) < vectorMin {
+	sumWith(out, msg, key, best, vectorMin)
+}
+
+// sumWith is Sum with kernel k for messages of from bytes or more (the
+// tests choose both, to reach every kernel whatever the CPU).
+func sumWith(out *[16]byte, msg []byte, key *[32]byte, k kernel, from int) {
+	if k.kind == noKernel || len(msg) < from {
 		poly1305.Sum(out, msg, key)
 		return
 	}
@@ -58,10 +63,10 @@ type kernel struct {
 type kernelKind int
 
 const (
-	noKernel kernelKind = iota
-	goKernel            // blocksGeneric, the reference
-	avx2Kernel          // blocks4
-	avx512Kernel        // blocks8
+	noKernel     kernelKind = iota
+	goKernel                // blocksGeneric, the reference
+	avx2Kernel              // blocks4
+	avx512Kernel            // blocks8
 )
 
 // run calls the kernel directly (not through a func value), so that acc

@@ -12,14 +12,7 @@ import (
 // kernel and the driver are tested whatever the CPU picks.
 func withKernel(k kernel) sumFunc {
 	return func(out *[16]byte, msg []byte, key *[32]byte) {
-		if len(msg) < 2*k.group() {
-			poly1305.Sum(out, msg, key)
-			return
-		}
-		s := newState(key)
-		n := len(msg) / k.group() * k.group()
-		s.vector(msg[:n], k)
-		s.finishTail(msg[n:], out)
+		sumWith(out, msg, key, k, 2*k.group())
 	}
 }
 
