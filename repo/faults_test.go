@@ -213,3 +213,53 @@ func checkPacks(t *testing.T, r *repo.Repository, store backend.Backend, want ma
 		}
 	}
 }
+
+// failIndexOnce fails the first save of an index file.
+type failIndexOnce struct {
+	backend.Backend
+	mu     sync.Mutex
+	failed bool
+}
+
+var errIndexSave = errors.New("injected: index save failed")
+
+func (b *failIndexOnce) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
+	b.mu.Lock()
+	fail := h.Type == backend.IndexFile && !b.failed
+	b.failed = b.failed || fail
+	b.mu.Unlock()
+	if fail {
+		return errIndexSave
+	}
+	return b.Backend.Save(ctx, h, rd)
+}
+
+// TestIndexSaveRetried: when writing the index fails, the packs it was to
+// list wait for the next attempt, which lists every one of them.
+func TestIndexSaveRetried(t *testing.T) {
+	ctx := context.Background()
+	store := mem.New()
+	be := &failIndexOnce{Backend: store}
+	r := initRepo(t, be, 2, repo.Options{Compression: repo.CompressionOff, PackSize: repo.MinPackSize})
+	saved, err := backupLike(ctx, r, 3)
+	if !errors.Is(err, errIndexSave) {
+		t.Fatalf("backup: %v, want the injected index failure", err)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatalf("second flush: %v", err)
+	}
+	r2, err := repo.Open(ctx, store, "secret", repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range saved {
+		got, err := r2.LoadBlob(ctx, h.Type, h.ID, nil)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("blob %v after the retried index: %v", h, err)
+		}
+	}
+	checkPacks(t, r2, store, saved)
+}

@@ -29,28 +29,48 @@ func (r *Repository) saveIndex(ctx context.Context) error {
 	packs := r.unsaved.take()
 	r.packerMu.Unlock()
 	for len(packs) > 0 {
-		var f index.File
-		n := 0
-		for len(packs) > 0 && (n == 0 || n+len(packs[0].blobs) <= indexMaxBlobs) {
-			f.Packs = append(f.Packs, encodePack(packs[0]))
-			n += len(packs[0].blobs)
-			packs = packs[1:]
+		n, blobs := 0, 0
+		for n < len(packs) && (n == 0 || blobs+len(packs[n].blobs) <= indexMaxBlobs) {
+			blobs += len(packs[n].blobs)
+			n++
 		}
-		data, err := index.Encode(&f)
+		data, err := encodeIndexFile(packs[:n])
+		if err == nil {
+			_, err = r.SaveUnpacked(ctx, backend.IndexFile, data)
+		}
 		if err != nil {
-			return err
-		}
-		if _, err := r.SaveUnpacked(ctx, backend.IndexFile, data); err != nil {
-			// Put the packs back so a retry can index them.
+			// Put the packs back, this file's too, so a retry can
+			// index them.
 			r.packerMu.Lock()
 			for _, p := range packs {
-				r.unsaved.add(p.id, p.blobs)
+				r.unsaved.add(p)
 			}
 			r.packerMu.Unlock()
 			return fmt.Errorf("save index: %w", err)
 		}
+		packs = packs[n:]
 	}
 	return nil
+}
+
+// encodeIndexFile returns the index file listing packs, joining the
+// pieces encoded when they were recorded.
+func encodeIndexFile(packs []pendingPack) ([]byte, error) {
+	pieces := make([][]byte, 0, len(packs))
+	for _, p := range packs {
+		if p.json == nil {
+			break
+		}
+		pieces = append(pieces, p.json)
+	}
+	if len(pieces) == len(packs) {
+		return index.Join(pieces), nil
+	}
+	var f index.File
+	for _, p := range packs {
+		f.Packs = append(f.Packs, encodePack(p))
+	}
+	return index.Encode(&f)
 }
 
 func encodePack(p pendingPack) index.Pack {

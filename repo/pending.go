@@ -13,6 +13,9 @@ type pendingIndex struct {
 type pendingPack struct {
 	id    ID
 	blobs []PackedBlob
+	// json is the pack as an index file lists it (index.AppendPack),
+	// encoded when the pack was recorded; nil if it was not.
+	json []byte
 }
 
 // indexMaxBlobs and indexMaxAge decide when an index file is written
@@ -23,12 +26,12 @@ const (
 )
 
 // add records a pack and reports whether an index file is due.
-func (p *pendingIndex) add(id ID, blobs []PackedBlob) bool {
+func (p *pendingIndex) add(pp pendingPack) bool {
 	if len(p.packs) == 0 {
 		p.since = time.Now()
 	}
-	p.packs = append(p.packs, pendingPack{id: id, blobs: blobs})
-	p.blobs += len(blobs)
+	p.packs = append(p.packs, pp)
+	p.blobs += len(pp.blobs)
 	return p.blobs >= indexMaxBlobs || time.Since(p.since) >= indexMaxAge
 }
 

@@ -93,7 +93,7 @@ type Repository struct {
 	idx *MasterIndex
 
 	enc      *encoderPool // for data blobs, per Options.Compression
-	encMeta  *encoderPool // trees and unpacked files: always default level
+	encMeta  *encoderPool // trees and unpacked files: encProbe's, or enc's for better/max
 	encProbe *encoderPool // fastest level, for the compressibility probe
 	dec      *decoderPool
 	// compressAll: compress every blob stored from plaintext, without the
@@ -247,13 +247,19 @@ func newRepository(be backend.Backend, key *crypto.Key, cfg Config, opts Options
 	if err != nil {
 		return nil, err
 	}
-	encMeta, err := newEncoderPool(zstd.SpeedDefault, n)
-	if err != nil {
-		return nil, err
-	}
 	encProbe, err := newEncoderPool(zstd.SpeedFastest, n)
 	if err != nil {
 		return nil, err
+	}
+	// Trees, index files and snapshots are JSON full of hex IDs, which
+	// the fastest level compresses smaller than the default level, in
+	// half the time (a first backup of 20,000 small files: trees 0.182
+	// -> 0.180 of their size, 24 -> 15 ms; its index 0.326 -> 0.311,
+	// 18 -> 9 ms; the index is written at the end, when nothing else
+	// runs). Only the slower levels do better, so they keep theirs.
+	encMeta := encProbe
+	if level == zstd.SpeedBetterCompression || level == zstd.SpeedBestCompression {
+		encMeta = enc
 	}
 	dec, err := newDecoderPool(n)
 	if err != nil {

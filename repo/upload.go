@@ -10,6 +10,7 @@ import (
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/crypto"
 	"github.com/hbackup/hbackup/internal/hugemem"
+	"github.com/hbackup/hbackup/repo/internal/index"
 	"github.com/hbackup/hbackup/repo/internal/pack"
 )
 
@@ -112,11 +113,19 @@ func (r *Repository) recordPack(ctx context.Context, packID ID, entries []pack.B
 			Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
 	}
 	r.idx.add(packID, blobs)
+	pp := pendingPack{id: packID, blobs: blobs}
+	// Encoded now, while other work runs, rather than at the end of the
+	// backup, when the index file is all that is left to do (20,000
+	// blobs: 15-18 ms there).
+	ip := encodePack(pp)
+	if piece, ok := index.AppendPack(nil, &ip); ok {
+		pp.json = piece
+	}
 	r.packerMu.Lock()
 	for _, b := range blobs {
 		delete(r.pending, b.BlobHandle)
 	}
-	saveNow := r.unsaved.add(packID, blobs)
+	saveNow := r.unsaved.add(pp)
 	r.packerMu.Unlock()
 	if saveNow {
 		return r.saveIndex(ctx)

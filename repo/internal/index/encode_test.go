@@ -31,6 +31,33 @@ func checkEncode(t testing.TB, f *File) {
 	if _, ok := encodeFast(f); ok != plain {
 		t.Fatalf("fast path took it: %v, want %v", ok, plain)
 	}
+	// Packs encoded one by one and joined: the same bytes.
+	var pieces [][]byte
+	for i := range f.Packs {
+		piece, ok := AppendPack([]byte("x"), &f.Packs[i])
+		if ok != packIsPlain(&f.Packs[i]) {
+			t.Fatalf("AppendPack took pack %d: %v", i, ok)
+		}
+		if !ok {
+			if string(piece) != "x" {
+				t.Fatalf("AppendPack declined but appended %q", piece)
+			}
+			return
+		}
+		pieces = append(pieces, piece[1:])
+	}
+	if joined := Join(pieces); !bytes.Equal(joined, want) {
+		t.Fatalf("Join differs from encoding/json:\n got %s\nwant %s", joined, want)
+	}
+}
+
+func packIsPlain(p *Pack) bool {
+	for _, b := range p.Blobs {
+		if !plainWord(b.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestEncodeFastRandom(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -119,51 +120,91 @@ func encodeReflect(f *File) ([]byte, error) {
 func encodeFast(f *File) ([]byte, bool) {
 	n := len(`{"packs":[]}`) + 1
 	for _, p := range f.Packs {
-		// An upper bound: IDs, field names, ten digits per number.
-		n += 100 + len(p.Blobs)*(64+100)
-		for _, b := range p.Blobs {
-			if !plainWord(b.Type) {
-				return nil, false
-			}
-			n += len(b.Type)
-		}
+		n += packSizeBound(&p) + 1
 	}
 	dst := make([]byte, 0, n)
 	dst = append(dst, `{"packs":[`...)
-	for i, p := range f.Packs {
+	for i := range f.Packs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, `{"id":`...)
-		dst = appendHexID(dst, p.ID)
-		dst = append(dst, `,"blobs":`...)
-		if p.Blobs == nil {
-			dst = append(dst, "null}"...)
-			continue
+		var ok bool
+		if dst, ok = AppendPack(dst, &f.Packs[i]); !ok {
+			return nil, false
 		}
-		dst = append(dst, '[')
-		for j, b := range p.Blobs {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"id":`...)
-			dst = appendHexID(dst, b.ID)
-			dst = append(dst, `,"type":"`...)
-			dst = append(dst, b.Type...)
-			dst = append(dst, `","offset":`...)
-			dst = strconv.AppendUint(dst, uint64(b.Offset), 10)
-			dst = append(dst, `,"length":`...)
-			dst = strconv.AppendUint(dst, uint64(b.Length), 10)
-			if b.UncompressedLength != 0 {
-				dst = append(dst, `,"uncompressed_length":`...)
-				dst = strconv.AppendUint(dst, uint64(b.UncompressedLength), 10)
-			}
-			dst = append(dst, '}')
-		}
-		dst = append(dst, "]}"...)
 	}
 	dst = append(dst, "]}\n"...)
 	return dst, true
+}
+
+// packSizeBound is an upper bound of p's encoding: IDs, field names, ten
+// digits per number.
+func packSizeBound(p *Pack) int {
+	n := 100 + len(p.Blobs)*(64+100)
+	for _, b := range p.Blobs {
+		n += len(b.Type)
+	}
+	return n
+}
+
+// AppendPack appends p as Encode writes it in an index file's list of
+// packs, for Join. It declines (false, dst unchanged) a blob type that is
+// not plain lower-case letters, which JSON might escape; Encode then
+// takes the slow path.
+//
+// A backup encodes each pack as it is uploaded, so that writing the index
+// at the end, when nothing else is left to run, only joins the pieces.
+func AppendPack(dst []byte, p *Pack) ([]byte, bool) {
+	for _, b := range p.Blobs {
+		if !plainWord(b.Type) {
+			return dst, false
+		}
+	}
+	dst = slices.Grow(dst, packSizeBound(p))
+	dst = append(dst, `{"id":`...)
+	dst = appendHexID(dst, p.ID)
+	dst = append(dst, `,"blobs":`...)
+	if p.Blobs == nil {
+		return append(dst, "null}"...), true
+	}
+	dst = append(dst, '[')
+	for j, b := range p.Blobs {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"id":`...)
+		dst = appendHexID(dst, b.ID)
+		dst = append(dst, `,"type":"`...)
+		dst = append(dst, b.Type...)
+		dst = append(dst, `","offset":`...)
+		dst = strconv.AppendUint(dst, uint64(b.Offset), 10)
+		dst = append(dst, `,"length":`...)
+		dst = strconv.AppendUint(dst, uint64(b.Length), 10)
+		if b.UncompressedLength != 0 {
+			dst = append(dst, `,"uncompressed_length":`...)
+			dst = strconv.AppendUint(dst, uint64(b.UncompressedLength), 10)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...), true
+}
+
+// Join returns the index file listing the packs encoded by AppendPack, in
+// order: the bytes Encode returns for those packs.
+func Join(packs [][]byte) []byte {
+	n := len(`{"packs":[]}`) + 1 + len(packs)
+	for _, p := range packs {
+		n += len(p)
+	}
+	dst := make([]byte, 0, n)
+	dst = append(dst, `{"packs":[`...)
+	for i, p := range packs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, p...)
+	}
+	return append(dst, "]}\n"...)
 }
 
 // plainWord tells whether s is one or more lower-case ASCII letters.
