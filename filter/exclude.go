@@ -112,6 +112,15 @@ func (e *Excluder) ExcludedByName(path string) bool {
 	return false
 }
 
+// ExcludedByPath is Excluded for a regular file at path when the path
+// decides (decided), which is unless a size limit needs the file's size.
+func (e *Excluder) ExcludedByPath(path string) (excluded, decided bool) {
+	if e.maxSize >= 0 {
+		return false, false
+	}
+	return e.Excluded(path, nil), true
+}
+
 // Excluded reports whether path, an absolute source path with file info fi,
 // is excluded by any option. fi may be nil, which skips the size check.
 // Directories are never excluded for their size. A directory holding a tag

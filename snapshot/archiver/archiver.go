@@ -26,6 +26,16 @@ type Excluder interface {
 	Excluded(path string, fi os.FileInfo) bool
 }
 
+// PathExcluder is an Excluder that can tell from the path alone (as
+// filter.Excluder can without a size limit). A new regular file is then
+// backed up without an lstat: its fstat, once open, describes it.
+type PathExcluder interface {
+	Excluder
+	// ExcludedByPath is Excluded for a regular file at path; decided is
+	// false if the answer needs the file info.
+	ExcludedByPath(path string) (excluded, decided bool)
+}
+
 // Options describe one backup. The zero value backs up nothing; set Paths.
 type Options struct {
 	// Paths to back up, as the user gave them; relative paths are recorded

@@ -70,7 +70,11 @@ func (a *archiver) saveFile(ctx context.Context, path string, fi os.FileInfo) ([
 		return nil, 0, err
 	}
 	defer f.Close()
+	return a.saveOpened(ctx, f, path, fi)
+}
 
+// saveOpened is saveFile of the file f, open for reading.
+func (a *archiver) saveOpened(ctx context.Context, f *srcFile, path string, fi os.FileInfo) ([]repo.ID, uint64, error) {
 	a.reading.Add(1)
 	defer a.reading.Add(-1)
 	bufs := a.buffers.get()

@@ -39,6 +39,32 @@ func openSource(path string, fi os.FileInfo) (*srcFile, error) {
 	return f, nil
 }
 
+// openListed opens name, listed as a regular file in the directory open
+// as dirfd, for reading without an lstat first: its fstat is the file
+// info (path names it in errors). It fails if name is no longer a regular
+// file; O_NONBLOCK keeps a FIFO put in its place from blocking the open.
+//
+// A new file then costs openat and fstat instead of lstat, open and
+// fstat, and neither walks the path from the root: a first backup of
+// 20,000 small files made 20,000 fewer system calls.
+func openListed(dirfd int, name, path string) (*srcFile, *statInfo, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := &srcFile{fd: fd, path: path}
+	fi := &statInfo{name: name}
+	if err := syscall.Fstat(fd, &fi.st); err != nil {
+		f.Close()
+		return nil, nil, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if fi.st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s changed while it was being backed up: no longer a regular file", path)
+	}
+	return f, fi, nil
+}
+
 // sameInode reports whether st and fi describe the same file.
 func sameInode(st *unix.Stat_t, fi os.FileInfo) bool {
 	sys, ok := fi.Sys().(*syscall.Stat_t)

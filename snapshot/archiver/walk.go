@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
+	"golang.org/x/sys/unix"
 )
 
 type archiver struct {
@@ -116,21 +119,42 @@ func (a *archiver) countDir(id repo.ID, pnode *snapshot.Node) {
 
 // saveDir reads a directory from disk and writes its tree.
 func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID) (repo.ID, error) {
-	names, err := readDirNames(a.source(dir))
+	dirSrc := a.source(dir)
+	d, err := openSourceDir(dirSrc)
 	if err != nil {
 		return repo.ID{}, err
 	}
+	// Every return below first waits for the readers of its files (wg).
+	defer d.close()
 	parent := a.loadParentTree(ctx, parentTree)
-	tree := &snapshot.Tree{Nodes: make([]*snapshot.Node, 0, len(names))}
+	tree := &snapshot.Tree{Nodes: make([]*snapshot.Node, 0, len(d.entries))}
 	var wg sync.WaitGroup
 	var pending []*pendingItem
-	for _, name := range names {
+	for _, e := range d.entries {
 		if err := ctx.Err(); err != nil {
 			wg.Wait()
 			return repo.ID{}, err
 		}
+		name := e.Name()
 		path := filepath.Join(dir, name)
-		src, fi, err := a.lstat(path)
+		pnode := parent.Find(name)
+		// The entry's source is the one in d, unless a redirect gives
+		// it another: then it is looked up by its own path.
+		var src string
+		var fi os.FileInfo
+		if a.redirect == nil || a.source(path) == filepath.Join(dirSrc, name) {
+			src = filepath.Join(dirSrc, name)
+			switch a.listedFileAction(e, pnode, path) {
+			case skipListed:
+				continue
+			case openListedFile:
+				tree.Nodes = append(tree.Nodes, a.saveListedFile(ctx, d, name, path, src, &wg, &pending))
+				continue
+			}
+			fi, err = d.lstat(name, src)
+		} else {
+			src, fi, err = a.lstat(path)
+		}
 		if err != nil {
 			if err := a.fail(path, err); err != nil {
 				wg.Wait()
@@ -141,7 +165,7 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID)
 		if a.opts.Excluder != nil && a.opts.Excluder.Excluded(a.abs(path), fi) {
 			continue
 		}
-		node, err := a.saveItem(ctx, path, src, fi, parent.Find(name), &wg, &pending)
+		node, err := a.saveItem(ctx, path, src, fi, pnode, &wg, &pending)
 		if err != nil {
 			wg.Wait()
 			return repo.ID{}, err
@@ -155,19 +179,139 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parentTree *repo.ID)
 	return a.finishTree(ctx, tree, pending)
 }
 
-// readDirNames lists a directory sorted by raw name, as restic stores it.
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+// sourceDir is a directory being walked, kept open so that its entries
+// are looked up and opened relative to it, not by a path the kernel
+// resolves from the root for each call.
+type sourceDir struct {
+	f       *os.File
+	entries []os.DirEntry // sorted by raw name, as restic stores them
+}
+
+func openSourceDir(path string) (*sourceDir, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	entries, err := f.ReadDir(-1)
 	if err != nil {
-		return nil, fmt.Errorf("read directory %s: %w", dir, err)
+		f.Close()
+		return nil, fmt.Errorf("read directory %s: %w", path, err)
 	}
-	sort.Strings(names)
-	return names, nil
+	slices.SortFunc(entries, func(x, y os.DirEntry) int { return strings.Compare(x.Name(), y.Name()) })
+	return &sourceDir{f: f, entries: entries}, nil
+}
+
+// fd is the directory's descriptor, valid until close.
+func (d *sourceDir) fd() int { return int(d.f.Fd()) }
+
+func (d *sourceDir) close() { _ = d.f.Close() }
+
+// lstat is os.Lstat of the entry name, whose path is src.
+func (d *sourceDir) lstat(name, src string) (os.FileInfo, error) {
+	fi := &statInfo{name: name}
+	for {
+		// unix.Stat_t is syscall.Stat_t, field for field (statSizesMatch).
+		err := unix.Fstatat(d.fd(), name, (*unix.Stat_t)(unsafe.Pointer(&fi.st)), unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "lstat", Path: src, Err: err}
+		}
+		return fi, nil
+	}
+}
+
+type listedAction int
+
+const (
+	lstatListed    listedAction = iota // look the entry up as usual
+	skipListed                         // excluded by its path
+	openListedFile                     // a new regular file: open it straight away
+)
+
+// listedFileAction decides how to back up a directory entry before any
+// lstat: a regular file (as the listing says) that the parent snapshot
+// does not have is opened and described by fstat (saveListedFile), unless
+// an exclusion, or a device limit, needs its file info first.
+func (a *archiver) listedFileAction(e os.DirEntry, pnode *snapshot.Node, path string) listedAction {
+	if !e.Type().IsRegular() || pnode != nil || a.devices != nil {
+		return lstatListed
+	}
+	if a.opts.Excluder == nil {
+		return openListedFile
+	}
+	px, ok := a.opts.Excluder.(PathExcluder)
+	if !ok {
+		return lstatListed
+	}
+	excluded, decided := px.ExcludedByPath(a.abs(path))
+	switch {
+	case !decided:
+		return lstatListed
+	case excluded:
+		return skipListed
+	}
+	return openListedFile
+}
+
+// saveListedFile backs up a new regular file of d without an lstat: a
+// reader opens it, builds its node from fstat and reads it. The node
+// returned is filled in then, like a queued file's content.
+func (a *archiver) saveListedFile(ctx context.Context, d *sourceDir, name, path, src string, wg *sync.WaitGroup, pending *[]*pendingItem) *snapshot.Node {
+	node := &snapshot.Node{Name: name, Type: snapshot.NodeTypeFile}
+	a.progress.Files.Add(1)
+	a.progress.FilesNew.Add(1)
+	pf := &pendingItem{node: node}
+	*pending = append(*pending, pf)
+	a.readFile(ctx, path, pf, wg, func() ([]repo.ID, uint64, error) {
+		f, fi, err := openListed(d.fd(), name, src)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer f.Close()
+		built, err := a.nodeFromFileInfo(path, src, fi)
+		if err != nil {
+			return nil, 0, err
+		}
+		*node = *built
+		return a.saveOpened(ctx, f, src, fi)
+	})
+	return node
+}
+
+// readFile has a reader save a regular file's content (save), then
+// completes its pending node: a file that cannot be read is reported
+// and left out; a repository failure stops the backup.
+func (a *archiver) readFile(ctx context.Context, path string, pf *pendingItem, wg *sync.WaitGroup, save func() ([]repo.ID, uint64, error)) {
+	wg.Add(1)
+	a.files.Go(func() (err error) {
+		defer wg.Done()
+		defer func() {
+			if err != nil {
+				a.cancel()
+			}
+		}()
+		if err := ctx.Err(); err != nil {
+			return err // queued before a failure stopped the backup
+		}
+		content, size, err := save()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.As(err, new(repositoryError)) {
+				return err
+			}
+			if ferr := a.fail(path, err); ferr != nil {
+				return ferr
+			}
+			pf.skipped = true
+			return nil
+		}
+		pf.node.Content, pf.node.Size = content, size
+		return nil
+	})
 }
 
 // saveItem builds the node of one file system entry. Regular file content
@@ -212,33 +356,8 @@ func (a *archiver) saveItem(ctx context.Context, path, src string, fi os.FileInf
 		}
 		pf := &pendingItem{node: node}
 		*pending = append(*pending, pf)
-		wg.Add(1)
-		a.files.Go(func() (err error) {
-			defer wg.Done()
-			defer func() {
-				if err != nil {
-					a.cancel()
-				}
-			}()
-			if err := ctx.Err(); err != nil {
-				return err // queued before a failure stopped the backup
-			}
-			content, size, err := a.saveFile(ctx, src, fi)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if errors.As(err, new(repositoryError)) {
-					return err
-				}
-				if ferr := a.fail(path, err); ferr != nil {
-					return ferr
-				}
-				pf.skipped = true
-				return nil
-			}
-			node.Content, node.Size = content, size
-			return nil
+		a.readFile(ctx, path, pf, wg, func() ([]repo.ID, uint64, error) {
+			return a.saveFile(ctx, src, fi)
 		})
 		return node, nil
 	case mode.IsDir():
