@@ -95,21 +95,29 @@ func TestBackupThroughRetryUnderFaults(t *testing.T) {
 	t.Logf("%d faults injected, %d blobs saved", faulty.Injected(), len(saved))
 
 	for _, readBe := range []backend.Backend{be, store} {
-		r2, err := repo.Open(ctx, readBe, "secret", repo.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r2.LoadIndex(ctx); err != nil {
-			t.Fatal(err)
-		}
-		for h, want := range saved {
-			got, err := r2.LoadBlob(ctx, h.Type, h.ID, nil)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("%s: blob %v: %v", readBe.Location(), h, err)
-			}
-		}
-		checkPacks(t, r2, store, saved)
+		checkReadBack(t, readBe, store, saved)
 	}
+}
+
+// checkReadBack opens the repository in be and checks that every saved
+// blob reads back through the index, and the packs in store.
+func checkReadBack(t *testing.T, be, store backend.Backend, saved map[repo.BlobHandle][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := repo.Open(ctx, be, "secret", repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range saved {
+		got, err := r.LoadBlob(ctx, h.Type, h.ID, nil)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: blob %v: %v", be.Location(), h, err)
+		}
+	}
+	checkPacks(t, r, store, saved)
 }
 
 // TestBackupWithoutRetryUnderFaults: without retries a backup under
@@ -248,18 +256,5 @@ func TestIndexSaveRetried(t *testing.T) {
 	if err := r.Flush(ctx); err != nil {
 		t.Fatalf("second flush: %v", err)
 	}
-	r2, err := repo.Open(ctx, store, "secret", repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r2.LoadIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for h, want := range saved {
-		got, err := r2.LoadBlob(ctx, h.Type, h.ID, nil)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("blob %v after the retried index: %v", h, err)
-		}
-	}
-	checkPacks(t, r2, store, saved)
+	checkReadBack(t, store, store, saved)
 }

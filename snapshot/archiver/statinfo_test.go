@@ -37,11 +37,23 @@ func sourceTypes(t *testing.T, dir string) []string {
 	return names
 }
 
+// listedDir makes sourceTypes' entries and opens their directory.
+func listedDir(t *testing.T) (string, *sourceDir, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	names := sourceTypes(t, dir)
+	d, err := openSourceDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.close)
+	return dir, d, names
+}
+
 // TestSourceDirLstat: the walk's fstatat answers as os.Lstat does, for
 // every kind of entry and for /dev/null.
 func TestSourceDirLstat(t *testing.T) {
-	dir := t.TempDir()
-	names := sourceTypes(t, dir)
+	dir, d, names := listedDir(t)
 	check := func(d *sourceDir, dirPath, name string) {
 		t.Helper()
 		path := filepath.Join(dirPath, name)
@@ -62,11 +74,6 @@ func TestSourceDirLstat(t *testing.T) {
 			t.Errorf("%s: stat %+v, want %+v", name, got.Sys(), want.Sys())
 		}
 	}
-	d, err := openSourceDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.close()
 	for _, name := range names {
 		check(d, dir, name)
 	}
@@ -92,13 +99,7 @@ func TestSourceDirLstat(t *testing.T) {
 // described by fstat as os.Lstat would; anything that is no longer a
 // regular file is refused, a FIFO without blocking.
 func TestOpenListed(t *testing.T) {
-	dir := t.TempDir()
-	sourceTypes(t, dir)
-	d, err := openSourceDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.close()
+	dir, d, _ := listedDir(t)
 	path := filepath.Join(dir, "file")
 	want, err := os.Lstat(path) // before reading, which may change the atime
 	if err != nil {
@@ -143,13 +144,7 @@ type needsInfo struct{}
 func (needsInfo) Excluded(string, os.FileInfo) bool { return false }
 
 func TestListedFileAction(t *testing.T) {
-	dir := t.TempDir()
-	sourceTypes(t, dir)
-	d, err := openSourceDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.close()
+	dir, d, _ := listedDir(t)
 	entry := func(name string) os.DirEntry {
 		for _, e := range d.entries {
 			if e.Name() == name {
