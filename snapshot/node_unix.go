@@ -107,6 +107,20 @@ func nodeTypeOf(m os.FileMode) NodeType {
 // If only the extended attributes cannot be read, the node is returned
 // without them together with the error, so the caller can warn and go on.
 func NodeFromFileInfo(path string, fi os.FileInfo, names *UserNames) (*Node, error) {
+	return nodeFrom(path, fi, names, pathXattrs(path))
+}
+
+// NodeFromFile is NodeFromFileInfo for a file open as fd (fi is its
+// fstat, path names it): the extended attributes are read through the
+// descriptor, without resolving the path again.
+func NodeFromFile(fd int, path string, fi os.FileInfo, names *UserNames) (*Node, error) {
+	return nodeFrom(path, fi, names, xattrSource{
+		list: func(b []byte) (int, error) { return unix.Flistxattr(fd, b) },
+		get:  func(name string, b []byte) (int, error) { return unix.Fgetxattr(fd, name, b) },
+	})
+}
+
+func nodeFrom(path string, fi os.FileInfo, names *UserNames, xs xattrSource) (*Node, error) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil, fmt.Errorf("%s: no stat data in %T", path, fi.Sys())
@@ -145,7 +159,7 @@ func NodeFromFileInfo(path string, fi os.FileInfo, names *UserNames) (*Node, err
 		n.Links = uint64(st.Nlink)
 		n.Device = uint64(st.Rdev)
 	}
-	xattrs, err := readXattrs(path)
+	xattrs, err := readXattrs(path, xs)
 	n.ExtendedAttributes = xattrs
 	return n, err
 }
@@ -155,10 +169,25 @@ func ignoreXattrErr(err error) bool {
 	return errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.ENODATA)
 }
 
-// readXattrs returns path's extended attributes in listxattr order, not
-// following a symlink.
-func readXattrs(path string) ([]ExtendedAttribute, error) {
-	list, err := xattrCall(func(b []byte) (int, error) { return unix.Llistxattr(path, b) })
+// xattrSource lists and gets one file's extended attributes, with the
+// calling convention of listxattr and getxattr.
+type xattrSource struct {
+	list func(buf []byte) (int, error)
+	get  func(name string, buf []byte) (int, error)
+}
+
+// pathXattrs reads the attributes of path, not following a symlink.
+func pathXattrs(path string) xattrSource {
+	return xattrSource{
+		list: func(b []byte) (int, error) { return unix.Llistxattr(path, b) },
+		get:  func(name string, b []byte) (int, error) { return unix.Lgetxattr(path, name, b) },
+	}
+}
+
+// readXattrs returns the extended attributes of the file at path from
+// xs, in listxattr order.
+func readXattrs(path string, xs xattrSource) ([]ExtendedAttribute, error) {
+	list, err := xattrCall(xs.list)
 	if err != nil {
 		if ignoreXattrErr(err) {
 			return nil, nil
@@ -170,7 +199,7 @@ func readXattrs(path string) ([]ExtendedAttribute, error) {
 		if name == "" {
 			continue
 		}
-		val, err := xattrCall(func(b []byte) (int, error) { return unix.Lgetxattr(path, name, b) })
+		val, err := xattrCall(func(b []byte) (int, error) { return xs.get(name, b) })
 		if errors.Is(err, unix.ENODATA) {
 			continue // removed since the listing
 		}

@@ -186,6 +186,24 @@ func TestXattrRoundTrip(t *testing.T) {
 		t.Errorf("order %q, listxattr %q", order, list[:sz])
 	}
 
+	// Read through a descriptor: the same node.
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFD, err := NodeFromFile(int(f.Fd()), src, fi, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mustJSON(t, byFD) != mustJSON(t, n) {
+		t.Errorf("NodeFromFile %s, NodeFromFileInfo %s", mustJSON(t, byFD), mustJSON(t, n))
+	}
+
 	dst := filepath.Join(dir, "dst")
 	if err := os.WriteFile(dst, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package archiver_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,6 +23,7 @@ import (
 	"github.com/hbackup/hbackup/repo"
 	"github.com/hbackup/hbackup/snapshot"
 	"github.com/hbackup/hbackup/snapshot/archiver"
+	"golang.org/x/sys/unix"
 )
 
 func newRepo(t *testing.T) (*repo.Repository, backend.Backend) {
@@ -526,5 +528,71 @@ func TestSlowUploadsOutliveReaders(t *testing.T) {
 	}
 	if res.Summary.DataBlobs == 0 {
 		t.Fatal("nothing stored")
+	}
+}
+
+// TestNewFilesDescribedAsByLstat: new files, which the walk opens
+// straight from the directory listing, get the nodes an lstat would
+// give (mode, times, links, xattrs), and a size limit still applies.
+func TestNewFilesDescribedAsByLstat(t *testing.T) {
+	src := t.TempDir()
+	write(t, filepath.Join(src, "plain"), "plain content")
+	write(t, filepath.Join(src, "big"), strings.Repeat("b", 4096))
+	write(t, filepath.Join(src, "setuid"), "s")
+	if err := os.Chmod(filepath.Join(src, "setuid"), 0o750|fs.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(src, "plain"), filepath.Join(src, "hardlink")); err != nil {
+		t.Fatal(err)
+	}
+	xattr := unix.Setxattr(filepath.Join(src, "plain"), "user.note", []byte("a note"), 0) == nil
+	ex, err := filter.NewExcluder(filter.ExcludeOptions{ExcludeLargerThan: "1K"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		ex   archiver.Excluder
+		want string
+	}{
+		{"no excluder", nil, "big hardlink plain setuid"},
+		{"size limit", ex, "hardlink plain setuid"},
+	} {
+		r, _ := newRepo(t)
+		res, err := archiver.Backup(context.Background(), r, archiver.Options{Paths: []string{src}, Excluder: c.ex})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree, err := snapshot.LoadTree(context.Background(), r, subtreeAt(t, r, *res.Snapshot.Tree, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, got := range tree.Nodes {
+			names = append(names, got.Name)
+			fi, err := os.Lstat(filepath.Join(src, got.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := snapshot.NodeFromFileInfo(filepath.Join(src, got.Name), fi, &snapshot.UserNames{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Content, want.Size = got.Content, got.Size
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			if string(gj) != string(wj) {
+				t.Errorf("%s: node %s, lstat gives %s", c.name, gj, wj)
+			}
+			if got.Size != uint64(fi.Size()) || len(got.Content) != 1 {
+				t.Errorf("%s: %s: size %d, %d blobs", c.name, got.Name, got.Size, len(got.Content))
+			}
+			if got.Name == "plain" && xattr && len(got.ExtendedAttributes) != 1 {
+				t.Errorf("%s: plain: xattrs %v", c.name, got.ExtendedAttributes)
+			}
+		}
+		if strings.Join(names, " ") != c.want {
+			t.Errorf("%s: backed up %q, want %q", c.name, names, c.want)
+		}
 	}
 }

@@ -100,6 +100,20 @@ func (a *archiver) source(path string) string {
 // lstat result fi came from src (its source).
 func (a *archiver) nodeFromFileInfo(path, src string, fi os.FileInfo) (*snapshot.Node, error) {
 	node, err := snapshot.NodeFromFileInfo(src, fi, a.names)
+	a.redirectNode(path, node)
+	return node, err
+}
+
+// nodeFromFile is nodeFromFileInfo for a file open as f.
+func (a *archiver) nodeFromFile(path string, f *srcFile, fi os.FileInfo) (*snapshot.Node, error) {
+	node, err := snapshot.NodeFromFile(f.fd, f.path, fi, a.names)
+	a.redirectNode(path, node)
+	return node, err
+}
+
+// redirectNode gives the node of an item recorded at path, if a redirect
+// serves it, the name and device of the recorded item.
+func (a *archiver) redirectNode(path string, node *snapshot.Node) {
 	if node != nil && a.redirect != nil {
 		if e := a.redirect.match(a.abs(path)); e != nil {
 			// The source's root has its own name (a mount directory).
@@ -109,7 +123,6 @@ func (a *archiver) nodeFromFileInfo(path, src string, fi os.FileInfo) (*snapshot
 			}
 		}
 	}
-	return node, err
 }
 
 // lstat reads the metadata of the item recorded at path from its source.

@@ -270,7 +270,7 @@ func (a *archiver) saveListedFile(ctx context.Context, d *sourceDir, name, path,
 			return nil, 0, err
 		}
 		defer f.Close()
-		built, err := a.nodeFromFileInfo(path, src, fi)
+		built, err := a.nodeFromFile(path, f, fi)
 		if err != nil {
 			return nil, 0, err
 		}
