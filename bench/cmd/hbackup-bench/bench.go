@@ -29,6 +29,7 @@ type bench struct {
 	base     map[*tool]string // a repository per tool holding a backup of the data
 	hist     *history         // the history forget-prune and copy start from
 	copyDst  string           // an empty repository copy's destinations are copied from
+	template string           // the empty repository newRepo copies
 	password string           // the password file both tools use
 	seq      int              // numbers scratch paths
 	notes    []string
@@ -133,11 +134,30 @@ func (b *bench) quiesce() {
 	}
 }
 
-// newRepo initialises an empty repository with the tool itself (untimed).
-func (b *bench) newRepo(ctx context.Context, t *tool) (string, error) {
+// initRepo initialises an empty repository with the tool itself (untimed).
+func (b *bench) initRepo(ctx context.Context, t *tool) (string, error) {
 	repo := b.fresh("repo-" + t.name)
 	_, err := t.exec(ctx, "-r", repo, "--cache-dir", b.freshCache(t), "init")
 	return repo, err
+}
+
+// newRepo returns a new empty repository for the tool: a copy of one that
+// restic initialised once for the whole run (untimed). Both tools thus open
+// keys with the same scrypt parameters and cut chunks with the same
+// polynomial. Each init calibrates scrypt by timing it, so two inits pick
+// different parameters (restic 0.14 picks p=5..7 lanes here from one init
+// to the next, ~70 ms CPU each at every open), which would time the
+// calibration's noise along with the tools.
+func (b *bench) newRepo(ctx context.Context, t *tool) (string, error) {
+	if b.template == "" {
+		tmpl, err := b.initRepo(ctx, b.restic)
+		if err != nil {
+			return "", err
+		}
+		b.template = tmpl
+	}
+	repo := b.fresh("repo-" + t.name)
+	return repo, copyRepo(ctx, b.template, repo)
 }
 
 // backupArgs are the arguments of every backup, timed or not.

@@ -78,9 +78,11 @@ func (b *bench) scenarios() []scenario {
 		if err := withHistory(ctx, tools); err != nil || b.copyDst != "" {
 			return err
 		}
-		// restic's init calibrates scrypt for seconds: once, then copied.
+		// An init of its own, not a copy of newRepo's template (which
+		// the history came from): copy's source and destination stay
+		// distinct repositories, as in use. Made once, copied per run.
 		var err error
-		b.copyDst, err = b.newRepo(ctx, b.restic)
+		b.copyDst, err = b.initRepo(ctx, b.restic)
 		return err
 	}
 	mut := &mutation{b: b}

@@ -66,15 +66,16 @@ func (sc *sftpScenario) setup(ctx context.Context, _ []*tool) error {
 	return nil
 }
 
-// run times one tool's backup into a repository it initialised over SFTP
-// (untimed). restic checks hbackup's first repository over SFTP too.
+// run times one tool's backup into a new repository served over SFTP: a
+// copy of newRepo's, put in place directly (untimed). restic checks
+// hbackup's first repository over SFTP too.
 func (sc *sftpScenario) run(ctx context.Context, t *tool, r int) (sample, error) {
 	b, rt := sc.b, sc.remote[t]
-	dir := b.fresh("repo-sftp-" + t.name)
-	url := "sftp:" + sc.server.Alias + ":" + dir
-	if _, err := rt.exec(ctx, "-r", url, "--cache-dir", b.freshCache(t), "init"); err != nil {
+	dir, err := b.newRepo(ctx, t)
+	if err != nil {
 		return sample{}, err
 	}
+	url := "sftp:" + sc.server.Alias + ":" + dir
 	serverBefore, err := sc.server.SessionsCPU()
 	if err != nil {
 		return sample{}, err
