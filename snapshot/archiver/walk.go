@@ -34,7 +34,11 @@ type archiver struct {
 	// dirSlots bounds the subdirectories walked by goroutines of their
 	// own; when none is free, a directory is walked by its parent's
 	// goroutine. Reading parent trees, lstat and encoding trees is most
-	// of a no-change backup, and one walker kept one core busy.
+	// of a no-change backup, and one walker kept one core busy. Walkers
+	// also wait, on parent trees loading and trees being saved: with one
+	// per core the walk of the data set kept ~1.3 of 2 cores busy, and 8
+	// per core made a no-change backup 0.63 -> 0.55 s (16 walkers; 8
+	// gave 0.58 s).
 	dirSlots chan struct{}
 }
 
