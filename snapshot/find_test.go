@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -314,5 +316,76 @@ func TestLoadAllFuncSkipsBrokenSnapshots(t *testing.T) {
 	sns, err := LoadAllFunc(ctx, m, func(id repo.ID, err error) error { skipped = append(skipped, id); return nil })
 	if err != nil || len(sns) != 1 || sns[0].ID() != good || len(skipped) != 1 || skipped[0] != broken {
 		t.Fatalf("LoadAllFunc: %v %v, skipped %v", sns, err, skipped)
+	}
+}
+
+// slowLister lists its snapshots in a fixed order, and holds each load
+// until two are in flight, so a LoadAll that loads one file at a time
+// stalls (and fails after a timeout) instead of passing.
+type slowLister struct {
+	*memRepo
+	order    []repo.ID
+	mu       sync.Mutex
+	inFlight int
+	overlap  chan struct{} // closed when two loads ran at once
+	once     sync.Once
+}
+
+func (s *slowLister) List(ctx context.Context, t backend.FileType, fn func(repo.ID, int64) error) error {
+	for _, id := range s.order {
+		if err := fn(id, int64(len(s.snaps[id]))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *slowLister) LoadUnpacked(ctx context.Context, t backend.FileType, id repo.ID) ([]byte, error) {
+	s.mu.Lock()
+	s.inFlight++
+	if s.inFlight == 2 {
+		s.once.Do(func() { close(s.overlap) })
+	}
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.inFlight--; s.mu.Unlock() }()
+	select {
+	case <-s.overlap:
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("loaded alone for 10 s: snapshot files are not loaded in parallel")
+	}
+	return s.memRepo.LoadUnpacked(ctx, t, id)
+}
+
+func TestLoadAllFuncLoadsInParallelAndReportsInListingOrder(t *testing.T) {
+	ctx := context.Background()
+	m := newMemRepo()
+	s := &slowLister{memRepo: m, overlap: make(chan struct{})}
+	var broken []repo.ID
+	for i := range 20 {
+		hex := fmt.Sprintf("%02x", 0xff-i) // listed from ff down
+		if i%7 == 3 {
+			id := mustID(t, hex+strings.Repeat("0", 62))
+			m.snaps[id] = []byte("not json")
+			broken = append(broken, id)
+			s.order = append(s.order, id)
+			continue
+		}
+		s.order = append(s.order, m.put(t, hex, snap(i, "h", nil, "/a")))
+	}
+	var skipped []repo.ID
+	sns, err := LoadAllFunc(ctx, s, func(id repo.ID, err error) error { skipped = append(skipped, id); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sns) != 20-len(broken) || !slices.Equal(skipped, broken) {
+		t.Fatalf("%d snapshots, skipped %v, want %d and %v in listing order", len(sns), skipped, 20-len(broken), broken)
+	}
+	for i := 1; i < len(sns); i++ {
+		if sns[i].Time.Before(sns[i-1].Time) {
+			t.Fatalf("not sorted by time at %d", i)
+		}
+	}
+	if _, err := LoadAll(ctx, s); err == nil || !strings.Contains(err.Error(), broken[0].String()) {
+		t.Fatalf("LoadAll: %v, want the first broken file in listing order, %v", err, broken[0])
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/repo"
@@ -120,37 +122,58 @@ func listIDs(ctx context.Context, r Lister) ([]repo.ID, error) {
 }
 
 // LoadAll loads every snapshot, sorted by time, oldest first; equal times
-// are ordered by ID so the order is stable. The first file that fails to
-// load stops it, and the error names that file.
+// are ordered by ID so the order is stable. If files fail to load, the
+// error names the first of them in listing order.
 func LoadAll(ctx context.Context, r ListLoader) ([]*Snapshot, error) {
 	return LoadAllFunc(ctx, r, nil)
 }
 
+// snapshotLoaders is how many snapshot files LoadAllFunc loads at once.
+// Each is one small file, from the cache or from the backend, and a
+// backend's round trip (SFTP, REST, B2) is most of its cost: a year of
+// daily snapshots loaded one by one waited for 365 of them.
+const snapshotLoaders = 8
+
 // LoadAllFunc is LoadAll, but passes each snapshot file that fails to load
-// to onError; when onError returns nil the file is skipped, as restic's
-// listings skip (and report) unreadable snapshots. A nil onError stops at
-// the first failure.
+// to onError, in listing order; when onError returns nil the file is
+// skipped, as restic's listings skip (and report) unreadable snapshots. A
+// nil onError makes the first failure the result.
 func LoadAllFunc(ctx context.Context, r ListLoader, onError func(id repo.ID, err error) error) ([]*Snapshot, error) {
 	ids, err := listIDs(ctx, r)
 	if err != nil {
 		return nil, err
 	}
+	loaded := make([]*Snapshot, len(ids))
+	errs := make([]error, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(snapshotLoaders, len(ids)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(ids) {
+					return
+				}
+				loaded[i], errs[i] = Load(ctx, r, ids[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	out := make([]*Snapshot, 0, len(ids))
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		sn, err := Load(ctx, r, id)
-		if err != nil {
-			if onError == nil || ctx.Err() != nil {
-				return nil, err
-			}
-			if err := onError(id, err); err != nil {
-				return nil, err
-			}
+	for i, id := range ids {
+		if errs[i] == nil {
+			out = append(out, loaded[i])
 			continue
 		}
-		out = append(out, sn)
+		if onError == nil {
+			return nil, errs[i]
+		}
+		if err := onError(id, errs[i]); err != nil {
+			return nil, err
+		}
 	}
 	sortByTime(out)
 	return out, nil

@@ -161,13 +161,27 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 		tags = append(tags, frozen.Tags()...)
 	}
 
-	// List snapshots before loading the index (restic's read order).
-	parent, err := findParent(ctx, g, r, f, host, targets, tm)
+	// The parent snapshot is found while the index loads: both are reads
+	// whose order does not matter to a backup (content the index lacks is
+	// read again), and loading snapshot files is mostly waiting.
+	var parent *snapshot.Snapshot
+	var indexErr error
+	indexLoaded := make(chan struct{})
+	indexCtx, cancelIndex := context.WithCancel(ctx)
+	defer cancelIndex()
+	go func() {
+		defer close(indexLoaded)
+		indexErr = r.LoadIndex(indexCtx)
+	}()
+	parent, err = findParent(ctx, g, r, f, host, targets, tm)
 	if err != nil {
+		cancelIndex()
+		<-indexLoaded
 		return err
 	}
-	if err := r.LoadIndex(ctx); err != nil {
-		return fmt.Errorf("load index: %w", err)
+	<-indexLoaded
+	if indexErr != nil {
+		return fmt.Errorf("load index: %w", indexErr)
 	}
 	limitMemory(backupPipeline(concurrency))
 	if parent != nil {
