@@ -97,8 +97,9 @@ func (p *pendingFile) finish() bool {
 }
 
 // Commit implements backend.PendingFile with Save's guarantees: a pack
-// is synced in the background (see Save), any other file before Commit
-// returns, after the pending pack syncs.
+// is synced in the background (see Save), a lock not at all
+// (durabilityOf), any other file before Commit returns, after the
+// pending pack syncs.
 func (p *pendingFile) Commit(ctx context.Context, h backend.Handle) (err error) {
 	if !p.finish() {
 		return fmt.Errorf("commit %v: file already committed or aborted", h)
@@ -120,8 +121,8 @@ func (p *pendingFile) Commit(ctx context.Context, h backend.Handle) (err error) 
 	if err := layout.Check(h); err != nil {
 		return err
 	}
-	pack := h.Type == backend.PackFile
-	if !pack && h.Type != backend.LockFile {
+	d := durabilityOf(h.Type)
+	if d == syncNow {
 		if err := p.b.syncs.wait(); err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func (p *pendingFile) Commit(ctx context.Context, h backend.Handle) (err error) 
 	if err := p.b.mkdirAll(filepath.Dir(final)); err != nil {
 		return err
 	}
-	return p.b.commitTemp(ctx, p.f, final, pack)
+	return p.b.commitTemp(ctx, p.f, final, d)
 }
 
 // Abort implements backend.PendingFile.

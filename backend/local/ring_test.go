@@ -2,10 +2,15 @@ package local
 
 import (
 	"bytes"
+	"context"
+	"encoding/hex"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/hbackup/hbackup/backend"
 )
 
 // refusingRing is a ring that does neither writes nor syncs, as an
@@ -47,5 +52,66 @@ func TestRingRefusalFallsBack(t *testing.T) {
 	defer dir.Close()
 	if err := d.writeAt(dir, []byte("x"), 0); err == nil {
 		t.Error("a write to a directory succeeded")
+	}
+}
+
+// countingRing fsyncs for real and counts it.
+type countingRing struct{ fsyncs *atomic.Int32 }
+
+func (r countingRing) WriteAt(fd int, p []byte, off int64) (int, error) {
+	return syscall.Pwrite(fd, p, off)
+}
+func (r countingRing) Fsync(fd int) error { r.fsyncs.Add(1); return syscall.Fsync(fd) }
+func (r countingRing) Close() error       { return nil }
+
+// A lock file is saved without fsync (durabilityOf), an index or snapshot
+// with one for the file and one for its directory, whether saved whole or
+// written as a pending file.
+func TestLockSavedWithoutSync(t *testing.T) {
+	ctx := context.Background()
+	b, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var fsyncs atomic.Int32
+	b.disk.opened, b.disk.ring = true, countingRing{&fsyncs}
+	name := func(s string) string { return hex.EncodeToString([]byte(s + "00000000000000000000000000000000"))[:64] }
+	lock := backend.Handle{Type: backend.LockFile, Name: name("lock")}
+	if err := b.Save(ctx, lock, backend.NewByteReader([]byte(`{"pid":1}`))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := backend.LoadAll(ctx, b, lock); err != nil || string(got) != `{"pid":1}` {
+		t.Fatalf("lock reads %q, %v", got, err)
+	}
+	if n := fsyncs.Load(); n != 0 {
+		t.Errorf("saving a lock made %d fsyncs, want 0", n)
+	}
+	if err := b.Save(ctx, backend.Handle{Type: backend.SnapshotFile, Name: name("snap")}, backend.NewByteReader([]byte("s"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := fsyncs.Load(); n != 2 {
+		t.Errorf("saving a snapshot made %d fsyncs, want 2 (file and directory)", n)
+	}
+	for _, tc := range []struct {
+		t    backend.FileType
+		want int32
+	}{{backend.LockFile, 0}, {backend.IndexFile, 2}} {
+		fsyncs.Store(0)
+		pf, err := b.CreateFile(ctx, tc.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pf.WriteAt([]byte("built"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := pf.Commit(ctx, backend.Handle{Type: tc.t, Name: name("built")}); err != nil {
+			t.Fatal(err)
+		}
+		if n := fsyncs.Load(); n != tc.want {
+			t.Errorf("committing a pending %v made %d fsyncs, want %d", tc.t, n, tc.want)
+		}
 	}
 }
