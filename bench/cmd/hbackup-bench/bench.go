@@ -141,6 +141,24 @@ func (b *bench) initRepo(ctx context.Context, t *tool) (string, error) {
 	return repo, err
 }
 
+// templateNote says which scrypt parameters newRepo's copies share.
+func templateNote(template string) string {
+	const what = "repositories: copies of one restic init, so both tools open the same key"
+	keys, err := filepath.Glob(filepath.Join(template, "keys", "*"))
+	if err != nil || len(keys) != 1 {
+		return what
+	}
+	data, err := os.ReadFile(keys[0])
+	var kdf struct{ N, R, P int }
+	if err == nil {
+		err = json.Unmarshal(data, &kdf)
+	}
+	if err != nil {
+		return what
+	}
+	return fmt.Sprintf("%s (scrypt N=%d, r=%d, p=%d) and chunk with the same polynomial", what, kdf.N, kdf.R, kdf.P)
+}
+
 // newRepo returns a new empty repository for the tool: a copy of one that
 // restic initialised once for the whole run (untimed). Both tools thus open
 // keys with the same scrypt parameters and cut chunks with the same
@@ -356,7 +374,11 @@ func (b *bench) runAll(ctx context.Context) (*report, error) {
 	}
 	rep.Machine.LoadEnd = loadAvg()
 	rep.DropCaches = b.cfg.dropCaches && b.dropErr == nil
-	rep.Notes = append(slices.Clone(b.notes),
+	rep.Notes = slices.Clone(b.notes)
+	if b.template != "" {
+		rep.Notes = append(rep.Notes, templateNote(b.template))
+	}
+	rep.Notes = append(rep.Notes,
 		"ratio = restic median / hbackup median: above 1 hbackup is faster. min-max and peak RSS are over all runs.",
 		"restic runs with its cache on (its normal mode) but in a fresh --cache-dir for every process, so each run starts with a cold cache; hbackup gets its own fresh --cache-dir too.",
 		"MB/s is the source data over the median time (for check: the tool's repository size).")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/hbackup/hbackup/internal/testutil"
@@ -63,5 +64,8 @@ func TestNewReposShareOneInit(t *testing.T) {
 	}
 	if matches, _ := filepath.Glob(filepath.Join(dir, "*-repo-*")); len(matches) != 4 {
 		t.Errorf("scratch holds %v, want the template and 3 copies", matches)
+	}
+	if note := templateNote(b.template); !regexp.MustCompile(`scrypt N=\d+, r=8, p=\d+\)`).MatchString(note) {
+		t.Errorf("the report's note does not give the key's parameters: %q", note)
 	}
 }
