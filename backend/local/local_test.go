@@ -409,13 +409,7 @@ func TestProperties(t *testing.T) {
 // save, a removal and Close, so no index can name a pack that may be lost.
 func TestPackSyncInBackground(t *testing.T) {
 	ctx := context.Background()
-	b, err := New(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b := created(t)
 	release := make(chan struct{})
 	var synced atomic.Int32
 	var fail atomic.Bool

@@ -69,13 +69,7 @@ func (r countingRing) Close() error       { return nil }
 // written as a pending file.
 func TestLockSavedWithoutSync(t *testing.T) {
 	ctx := context.Background()
-	b, err := New(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b := created(t)
 	var fsyncs atomic.Int32
 	b.disk.opened, b.disk.ring = true, countingRing{&fsyncs}
 	name := func(s string) string { return hex.EncodeToString([]byte(s + "00000000000000000000000000000000"))[:64] }
