@@ -18,6 +18,7 @@ import (
 	"github.com/hbackup/hbackup/zfs"
 	"github.com/hbackup/hbackup/zfs/snapsource"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 )
 
 type backupFlags struct {
@@ -165,23 +166,19 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 	// whose order does not matter to a backup (content the index lacks is
 	// read again), and loading snapshot files is mostly waiting.
 	var parent *snapshot.Snapshot
-	var indexErr error
-	indexLoaded := make(chan struct{})
-	indexCtx, cancelIndex := context.WithCancel(ctx)
-	defer cancelIndex()
-	go func() {
-		defer close(indexLoaded)
-		indexErr = r.LoadIndex(indexCtx)
-	}()
-	parent, err = findParent(ctx, g, r, f, host, targets, tm)
-	if err != nil {
-		cancelIndex()
-		<-indexLoaded
+	reads, readCtx := errgroup.WithContext(ctx)
+	reads.Go(func() error {
+		if err := r.LoadIndex(readCtx); err != nil {
+			return fmt.Errorf("load index: %w", err)
+		}
+		return nil
+	})
+	reads.Go(func() (err error) {
+		parent, err = findParent(readCtx, g, r, f, host, targets, tm)
 		return err
-	}
-	<-indexLoaded
-	if indexErr != nil {
-		return fmt.Errorf("load index: %w", indexErr)
+	})
+	if err := reads.Wait(); err != nil {
+		return err
 	}
 	limitMemory(backupPipeline(concurrency))
 	if parent != nil {
