@@ -121,7 +121,7 @@ func (d *BlobDecoder) open(pb PackedBlob, sealed []byte) ([]byte, error) {
 }
 
 // openInPlace is open for stored bytes the caller no longer needs: they
-// are decrypted in place (see DecodeBlobInPlace), so the scratch buffer
+// are decrypted in place (see openBlobInPlace), so the scratch buffer
 // stays unused and an uncompressed blob needs no plain buffer.
 func (d *BlobDecoder) openInPlace(pb PackedBlob, sealed []byte) ([]byte, error) {
 	if pb.UncompressedLength != 0 && cap(d.plain) < int(pb.UncompressedLength) {
@@ -150,8 +150,8 @@ func (r *Repository) inflateBlob(pb PackedBlob, decrypted, dst []byte) ([]byte, 
 
 // verifyBlob checks that plain hashes to the blob's ID.
 func (r *Repository) verifyBlob(pb PackedBlob, plain []byte) ([]byte, error) {
-	if Hash(plain) != pb.ID {
-		return nil, blobIntegrityError(pb, "content does not match its ID")
+	if err := CheckBlobSum(pb, Hash(plain)); err != nil {
+		return nil, err
 	}
 	return plain, nil
 }

@@ -23,9 +23,10 @@ func storedBlob(t *testing.T, r *repo.Repository, be backend.Backend, data []byt
 	return pb, pack[pb.Offset : pb.Offset+pb.Length]
 }
 
-// TestDecodeBlobInPlace: decoding in place gives what DecodeBlob gives,
-// for compressed and uncompressed blobs, and rejects the same damage.
-func TestDecodeBlobInPlace(t *testing.T) {
+// TestOpenBlob: OpenBlob gives what DecodeBlob gives, for compressed and
+// uncompressed blobs, leaves the stored bytes as they were, and rejects
+// the same damage, a wrong ID through CheckBlobSum.
+func TestOpenBlob(t *testing.T) {
 	text := bytes.Repeat([]byte("a line of text that compresses well\n"), 3000)
 	for _, tc := range []struct {
 		name       string
@@ -43,33 +44,41 @@ func TestDecodeBlobInPlace(t *testing.T) {
 			if got := pb.UncompressedLength != 0; got != tc.compressed {
 				t.Fatalf("blob compressed=%v, want %v", got, tc.compressed)
 			}
-			plain, err := r.DecodeBlobInPlace(pb, bytes.Clone(sealed), make([]byte, 0, len(tc.data)))
+			stored := bytes.Clone(sealed)
+			plain, err := r.OpenBlob(pb, sealed, make([]byte, 0, len(sealed)), make([]byte, 0, len(tc.data)))
 			if err != nil || !bytes.Equal(plain, tc.data) {
-				t.Fatalf("in place: %v, plaintext equal %v", err, bytes.Equal(plain, tc.data))
+				t.Fatalf("%v, plaintext equal %v", err, bytes.Equal(plain, tc.data))
 			}
-			// A plain buffer too small is not an error.
-			if plain, err = r.DecodeBlobInPlace(pb, bytes.Clone(sealed), nil); err != nil || !bytes.Equal(plain, tc.data) {
-				t.Fatalf("without a plain buffer: %v", err)
+			if !bytes.Equal(sealed, stored) {
+				t.Fatal("the stored bytes changed")
+			}
+			if err := repo.CheckBlobSum(pb, repo.Hash(plain)); err != nil {
+				t.Fatal(err)
+			}
+			// Buffers too small are not an error.
+			if plain, err = r.OpenBlob(pb, sealed, nil, nil); err != nil || !bytes.Equal(plain, tc.data) {
+				t.Fatalf("without buffers: %v", err)
 			}
 			for _, d := range []struct {
 				name   string
-				pb     repo.PackedBlob
 				sealed []byte
 			}{
-				{"flipped byte", pb, flipped(sealed, 20)},
-				{"flipped MAC", pb, flipped(sealed, len(sealed)-1)},
-				{"wrong ID", withID(pb, repo.Hash([]byte("other"))), sealed},
-				{"too short", pb, sealed[:31]},
-				{"empty", pb, nil},
+				{"flipped byte", flipped(sealed, 20)},
+				{"flipped MAC", flipped(sealed, len(sealed)-1)},
+				{"too short", sealed[:31]},
+				{"empty", nil},
 			} {
-				if _, err := r.DecodeBlobInPlace(d.pb, bytes.Clone(d.sealed), nil); !errors.Is(err, repo.ErrIntegrity) {
+				if _, err := r.OpenBlob(pb, d.sealed, nil, nil); !errors.Is(err, repo.ErrIntegrity) {
 					t.Errorf("%s: %v, want ErrIntegrity", d.name, err)
 				}
+			}
+			if err := repo.CheckBlobSum(withID(pb, repo.Hash([]byte("other"))), repo.Hash(plain)); !errors.Is(err, repo.ErrIntegrity) {
+				t.Errorf("wrong ID: %v, want ErrIntegrity", err)
 			}
 			if tc.compressed {
 				wrong := pb
 				wrong.UncompressedLength++
-				if _, err := r.DecodeBlobInPlace(wrong, bytes.Clone(sealed), nil); !errors.Is(err, repo.ErrIntegrity) {
+				if _, err := r.OpenBlob(wrong, sealed, nil, nil); !errors.Is(err, repo.ErrIntegrity) {
 					t.Errorf("wrong uncompressed length: %v, want ErrIntegrity", err)
 				}
 			}

@@ -8,9 +8,9 @@
 //
 // Backups hash every chunk they store and every pack they write (two
 // packs filling side by side: Digest and Write2), and restore, copy and
-// prune (repo.StreamPack) hash every blob they read, so pairing those
-// hashes shortens the hottest work. check does not pair yet: it decrypts
-// blobs in place in its pack stream's buffer.
+// prune (repo.StreamPack) hash every blob they read, and check hashes
+// every pack it reads beside the plaintexts of its blobs, so pairing
+// those hashes shortens the hottest work.
 package sha256x2
 
 import (

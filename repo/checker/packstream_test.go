@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"testing/iotest"
+
+	"github.com/hbackup/hbackup/internal/sha256x2"
 )
 
 // streamStep is one call on a packStream: take n bytes, or skip n.
@@ -19,7 +21,9 @@ type streamStep struct {
 // TestPackStream reads packs through one stream in several patterns and
 // readers that return short reads: each take must return the right bytes
 // and the hash must cover every byte, including those skipped and
-// drained, across buffer growth and moves.
+// drained, across buffer growth and moves, whether the taken bytes were
+// hashed beside a message of the caller's (every other take, with a
+// message shorter or longer than them) or left to the stream.
 func TestPackStream(t *testing.T) {
 	data := make([]byte, 3*streamMinBuffer+12345)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -48,8 +52,7 @@ func TestPackStream(t *testing.T) {
 			if rname == "one byte" && pname != "small blobs" {
 				continue // byte by byte, megabytes take long under -race
 			}
-			h := sha256.New()
-			s.reset(wrap(bytes.NewReader(data)), h, 0)
+			s.reset(wrap(bytes.NewReader(data)), 0)
 			pos := 0
 			for i, st := range steps {
 				if st.skip {
@@ -64,14 +67,21 @@ func TestPackStream(t *testing.T) {
 					if !bytes.Equal(got, data[pos:pos+st.n]) {
 						t.Fatalf("%s/%s: step %d: take returned other bytes", pname, rname, i)
 					}
-					clear(got) // callers decrypt in place
+					if i%2 == 0 {
+						msg := data[len(data)-(st.n*(1+i%4)/2+i)%len(data):]
+						var d sha256x2.Digest
+						s.hashTaken(&d, msg)
+						if d.Sum() != sha256.Sum256(msg) {
+							t.Fatalf("%s/%s: step %d: the message hashed beside the taken bytes has the wrong hash", pname, rname, i)
+						}
+					}
 				}
 				pos += st.n
 			}
 			if err := s.drain(); err != nil {
 				t.Fatalf("%s/%s: drain: %v", pname, rname, err)
 			}
-			if sum := sha256.Sum256(data); !bytes.Equal(h.Sum(nil), sum[:]) {
+			if s.sum() != sha256.Sum256(data) {
 				t.Errorf("%s/%s: hash is not the hash of the whole pack", pname, rname)
 			}
 		}
@@ -83,27 +93,27 @@ func TestPackStream(t *testing.T) {
 func TestPackStreamShortPack(t *testing.T) {
 	var s packStream
 	defer s.free()
-	s.reset(bytes.NewReader(make([]byte, 100)), sha256.New(), 0)
+	s.reset(bytes.NewReader(make([]byte, 100)), 0)
 	if _, err := s.take(60); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.take(41); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("take past the end: %v, want io.ErrUnexpectedEOF", err)
 	}
-	s.reset(bytes.NewReader(make([]byte, 100)), sha256.New(), 0)
+	s.reset(bytes.NewReader(make([]byte, 100)), 0)
 	if err := s.skip(101); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("skip past the end: %v, want io.ErrUnexpectedEOF", err)
 	}
 	boom := errors.New("boom")
-	s.reset(io.MultiReader(bytes.NewReader(make([]byte, 10)), iotest.ErrReader(boom)), sha256.New(), 0)
+	s.reset(io.MultiReader(bytes.NewReader(make([]byte, 10)), iotest.ErrReader(boom)), 0)
 	if _, err := s.take(20); !errors.Is(err, boom) {
 		t.Errorf("take over a failing read: %v, want boom", err)
 	}
-	s.reset(io.MultiReader(bytes.NewReader(make([]byte, 10)), iotest.ErrReader(boom)), sha256.New(), 0)
+	s.reset(io.MultiReader(bytes.NewReader(make([]byte, 10)), iotest.ErrReader(boom)), 0)
 	if err := s.drain(); !errors.Is(err, boom) {
 		t.Errorf("drain over a failing read: %v, want boom", err)
 	}
-	s.reset(iotest.ErrReader(io.ErrUnexpectedEOF), sha256.New(), 0)
+	s.reset(iotest.ErrReader(io.ErrUnexpectedEOF), 0)
 	if err := s.drain(); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("drain over a reader failing with io.ErrUnexpectedEOF: %v", err)
 	}

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"maps"
 	"slices"
 
 	"github.com/hbackup/hbackup/backend"
 	"github.com/hbackup/hbackup/internal/hugemem"
+	"github.com/hbackup/hbackup/internal/sha256x2"
 	"github.com/hbackup/hbackup/repo"
 	"golang.org/x/sync/errgroup"
 )
@@ -35,7 +34,7 @@ func (c *Checker) ReadPacks(ctx context.Context, packs map[repo.ID]int64, report
 	sealedSize, plainSize := c.bufferSizes(packs, blobs)
 	readers := make(chan *packReader, c.connections())
 	for range cap(readers) {
-		readers <- &packReader{c: c, hash: sha256.New(), sealedSize: sealedSize, plainSize: plainSize}
+		readers <- &packReader{c: c, sealedSize: sealedSize, plainSize: plainSize}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cap(readers))
@@ -98,12 +97,13 @@ func largestFirst(packs map[repo.ID]int64) []repo.ID {
 
 // packReader is what one ReadPacks worker keeps from pack to pack, so
 // that reading a pack allocates no fresh memory: the buffer the pack is
-// read into, the buffer blobs are decompressed into, and the pack hash.
+// read into, the buffer compressed blobs are decrypted into, and the
+// buffer for plaintexts.
 type packReader struct {
-	c      *Checker
-	stream packStream
-	plain  []byte // from hugemem
-	hash   hash.Hash
+	c       *Checker
+	stream  packStream
+	scratch []byte // from hugemem
+	plain   []byte // from hugemem
 
 	sealedSize, plainSize int // the buffer sizes to start with
 }
@@ -111,8 +111,9 @@ type packReader struct {
 // free gives the buffers back.
 func (p *packReader) free() {
 	p.stream.free()
+	hugemem.Free(p.scratch)
 	hugemem.Free(p.plain)
-	p.plain = nil
+	p.scratch, p.plain = nil, nil
 }
 
 // checkPack reads one pack from start to end, hashing it and decoding
@@ -137,8 +138,7 @@ func (p *packReader) checkPack(ctx context.Context, id repo.ID, blobs []repo.Pac
 	var sum repo.ID
 	err := c.r.Backend().Load(ctx, h, 0, 0, func(rd io.Reader) error {
 		blobErrs = nil // Load may call again on retry
-		p.hash.Reset()
-		p.stream.reset(rd, p.hash, p.sealedSize)
+		p.stream.reset(rd, p.sealedSize)
 		var err error
 		if blobErrs, err = p.readBlobs(size, blobs); err != nil {
 			return err
@@ -146,7 +146,7 @@ func (p *packReader) checkPack(ctx context.Context, id repo.ID, blobs []repo.Pac
 		if err := p.stream.drain(); err != nil {
 			return err
 		}
-		p.hash.Sum(sum[:0])
+		sum = p.stream.sum()
 		return nil
 	})
 	if err != nil {
@@ -193,29 +193,55 @@ func (p *packReader) readBlobs(size int64, blobs []repo.PackedBlob) ([]error, er
 			return nil, err
 		}
 		pos = end
-		// The pack hash has seen the bytes: they may be decrypted in place.
-		if _, err := p.c.r.DecodeBlobInPlace(b, sealed, p.plainFor(b)); err != nil {
+		// Not decrypted in place: the stream hashes the stored bytes
+		// beside the plaintext, in one pass.
+		plain, err := p.c.r.OpenBlob(b, sealed, p.scratchFor(b), p.plainFor(b))
+		if err != nil {
 			problems = append(problems, err) // names the blob and the pack
+			continue
+		}
+		var d sha256x2.Digest
+		p.stream.hashTaken(&d, plain)
+		if err := repo.CheckBlobSum(b, d.Sum()); err != nil {
+			problems = append(problems, err)
 		}
 	}
 	return problems, nil
 }
 
-// plainFor returns the buffer to decompress b into, grown to hold it.
+// plainFor returns the buffer for b's plaintext, grown to hold it (an
+// uncompressed blob is decrypted into it).
 func (p *packReader) plainFor(b repo.PackedBlob) []byte {
-	if n := int(b.UncompressedLength); cap(p.plain) < n {
-		hugemem.Free(p.plain)
-		p.plain = hugemem.Alloc(roundBuffer(max(n, p.plainSize)))
-	}
+	p.plain = grownBuffer(p.plain, int(max(b.UncompressedLength, b.Length)), p.plainSize)
 	return p.plain[:0]
+}
+
+// scratchFor returns the buffer to decrypt b into before decompressing
+// it: none for an uncompressed blob.
+func (p *packReader) scratchFor(b repo.PackedBlob) []byte {
+	if b.UncompressedLength == 0 {
+		return nil
+	}
+	p.scratch = grownBuffer(p.scratch, int(b.Length), p.sealedSize)
+	return p.scratch[:0]
+}
+
+// grownBuffer returns buf if it holds n bytes, else a buffer from
+// hugemem for at least n and start bytes in its place.
+func grownBuffer(buf []byte, n, start int) []byte {
+	if cap(buf) >= n {
+		return buf
+	}
+	hugemem.Free(buf)
+	return hugemem.Alloc(roundBuffer(max(n, start)))
 }
 
 // maxStartBuffer bounds the buffer sizes taken from the index, which may
 // be damaged; a larger blob still gets a buffer when it is read.
 const maxStartBuffer = 64 << 20
 
-// bufferSizes returns the largest stored and uncompressed blob lengths
-// among the blobs that lie within their pack, for the readers' buffers:
+// bufferSizes returns the largest stored and plaintext blob lengths among
+// the blobs that lie within their pack, for the readers' buffers:
 // grown blob by blob instead, each smaller size would be fresh memory
 // paid for in vain.
 func (c *Checker) bufferSizes(packs map[repo.ID]int64, blobs map[repo.ID][]repo.PackedBlob) (sealed, plain int) {
@@ -227,7 +253,7 @@ func (c *Checker) bufferSizes(packs map[repo.ID]int64, blobs map[repo.ID][]repo.
 		for _, b := range l {
 			if int64(b.Offset)+int64(b.Length) <= size {
 				sealed = max(sealed, int(b.Length))
-				plain = max(plain, int(b.UncompressedLength))
+				plain = max(plain, int(max(b.UncompressedLength, b.Length)))
 			}
 		}
 	}
