@@ -107,7 +107,19 @@ func nodeTypeOf(m os.FileMode) NodeType {
 // If only the extended attributes cannot be read, the node is returned
 // without them together with the error, so the caller can warn and go on.
 func NodeFromFileInfo(path string, fi os.FileInfo, names *UserNames) (*Node, error) {
-	return nodeFrom(path, fi, names, pathXattrs(path))
+	return nodeFrom(path, fi, names, pathXattrs(path), nil)
+}
+
+// NodeFromFileInfoSince is NodeFromFileInfo for an item that prev, its
+// node in an earlier snapshot, may still describe: when the type, inode
+// and ctime (to the nanosecond) are prev's, prev's extended attributes
+// are taken instead of read, since setting or removing one changes the
+// ctime. That saves a listxattr call per unchanged item, as costly as
+// its lstat. prev must have been made the way this package makes nodes:
+// a snapshot written by a program that leaves some attributes out would
+// pass that on. prev may be nil.
+func NodeFromFileInfoSince(path string, fi os.FileInfo, names *UserNames, prev *Node) (*Node, error) {
+	return nodeFrom(path, fi, names, pathXattrs(path), prev)
 }
 
 // NodeFromFile is NodeFromFileInfo for a file open as fd (fi is its
@@ -117,10 +129,10 @@ func NodeFromFile(fd int, path string, fi os.FileInfo, names *UserNames) (*Node,
 	return nodeFrom(path, fi, names, xattrSource{
 		list: func(b []byte) (int, error) { return unix.Flistxattr(fd, b) },
 		get:  func(name string, b []byte) (int, error) { return unix.Fgetxattr(fd, name, b) },
-	})
+	}, nil)
 }
 
-func nodeFrom(path string, fi os.FileInfo, names *UserNames, xs xattrSource) (*Node, error) {
+func nodeFrom(path string, fi os.FileInfo, names *UserNames, xs xattrSource, prev *Node) (*Node, error) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil, fmt.Errorf("%s: no stat data in %T", path, fi.Sys())
@@ -158,6 +170,10 @@ func nodeFrom(path string, fi os.FileInfo, names *UserNames, xs xattrSource) (*N
 	case NodeTypeDev, NodeTypeCharDev:
 		n.Links = uint64(st.Nlink)
 		n.Device = uint64(st.Rdev)
+	}
+	if prev != nil && prev.Type == n.Type && prev.Inode == n.Inode && prev.ChangeTime.Equal(n.ChangeTime) {
+		n.ExtendedAttributes = prev.ExtendedAttributes
+		return n, nil
 	}
 	xattrs, err := readXattrs(path, xs)
 	n.ExtendedAttributes = xattrs

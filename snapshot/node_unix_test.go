@@ -408,3 +408,67 @@ func TestNodeFromFileInfoJSONRoundTrip(t *testing.T) {
 	}
 	assertNodesEqual(t, n, &back)
 }
+
+// TestNodeFromFileInfoSince: an item whose type, inode and ctime are its
+// earlier node's keeps that node's extended attributes without reading
+// them (a marker attribute the file does not have shows it); a changed
+// ctime, inode or type reads them again.
+func TestNodeFromFileInfoSince(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("content"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	xattrs := canXattr(t, dir)
+	if xattrs {
+		if err := unix.Setxattr(file, "user.real", []byte("1"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := lstatNode(t, file, nil)
+	marker := []ExtendedAttribute{{"user.marker", []byte("kept")}}
+	since := func(prev Node) *Node {
+		t.Helper()
+		prev.ExtendedAttributes = marker
+		fi, err := os.Lstat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := NodeFromFileInfoSince(file, fi, nil, &prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	isMarker := func(n *Node) bool {
+		return len(n.ExtendedAttributes) == 1 && n.ExtendedAttributes[0].Name == "user.marker"
+	}
+	if n := since(*before); !isMarker(n) {
+		t.Errorf("unchanged: xattrs %v, want the earlier node's", n.ExtendedAttributes)
+	}
+	otherInode, otherType := *before, *before
+	otherInode.Inode++
+	otherType.Type = NodeTypeDir
+	for name, prev := range map[string]Node{"other inode": otherInode, "other type": otherType} {
+		if n := since(prev); isMarker(n) {
+			t.Errorf("%s: kept the earlier node's xattrs", name)
+		}
+	}
+	// Changing an attribute changes the ctime; so does chmod, where the
+	// file system takes no user attributes.
+	time.Sleep(10 * time.Millisecond) // a coarse ctime clock must tick
+	if xattrs {
+		if err := unix.Setxattr(file, "user.new", []byte("2"), 0); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := since(*before)
+	if isMarker(n) {
+		t.Fatal("ctime changed: kept the earlier node's xattrs")
+	}
+	if xattrs && len(n.ExtendedAttributes) != 2 {
+		t.Errorf("ctime changed: xattrs %v, want user.real and user.new", n.ExtendedAttributes)
+	}
+}

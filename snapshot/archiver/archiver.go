@@ -117,7 +117,8 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 		return nil, err
 	}
 	a := &archiver{repo: r, opts: opts, names: &snapshot.UserNames{}, progress: opts.Progress, cwd: cwd,
-		dirSlots: make(chan struct{}, 8*runtime.GOMAXPROCS(0))}
+		dirSlots:   make(chan struct{}, 8*runtime.GOMAXPROCS(0)),
+		keepXattrs: opts.Parent != nil && strings.HasPrefix(opts.Parent.ProgramVersion, "hbackup ")}
 	savers := runtime.GOMAXPROCS(0)
 	a.savers = newSaverPool(savers, savers*ringPerSaver, a.storeChunk)
 	defer a.savers.close() // after g.Wait below: no reader is left

@@ -596,3 +596,77 @@ func TestNewFilesDescribedAsByLstat(t *testing.T) {
 		}
 	}
 }
+
+// TestXattrsKeptFromHbackupParent: an unchanged file keeps the extended
+// attributes its node in a parent written by hbackup has, without
+// reading them; from a parent written by another program they are read.
+// The parent here is doctored to carry a marker attribute the file does
+// not have, which shows where they came from.
+func TestXattrsKeptFromHbackupParent(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	file := filepath.Join(src, "f")
+	write(t, file, "content")
+	r, _ := newRepo(t)
+	first, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := snapshot.ExtendedAttribute{Name: "user.marker", Value: []byte("from the parent")}
+	doctored := rewriteNode(t, r, *first.Snapshot.Tree, strings.Split(strings.Trim(file, "/"), "/"), func(n *snapshot.Node) {
+		n.ExtendedAttributes = []snapshot.ExtendedAttribute{marker}
+	})
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		program string
+		kept    bool
+	}{
+		{"hbackup 0.1.0", true},
+		{"restic 0.14.0", false},
+		{"", false},
+	} {
+		parent := &snapshot.Snapshot{Tree: &doctored, Paths: []string{src}, ProgramVersion: c.program}
+		res, err := archiver.Backup(ctx, r, archiver.Options{Paths: []string{src}, Parent: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.FilesUnmodified != 1 {
+			t.Fatalf("parent by %q: %+v, want the file unmodified", c.program, res.Summary)
+		}
+		tree, err := snapshot.LoadTree(ctx, r, subtreeAt(t, r, *res.Snapshot.Tree, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs := tree.Find("f").ExtendedAttributes
+		if kept := len(xs) == 1 && xs[0].Name == marker.Name; kept != c.kept {
+			t.Errorf("parent by %q: xattrs %v, want the parent's: %v", c.program, xs, c.kept)
+		}
+	}
+}
+
+// rewriteNode stores a copy of the tree root in which fn has changed the
+// node at path, and returns the copy's ID.
+func rewriteNode(t *testing.T, r *repo.Repository, root repo.ID, path []string, fn func(*snapshot.Node)) repo.ID {
+	t.Helper()
+	tree, err := snapshot.LoadTree(context.Background(), r, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := tree.Find(path[0])
+	if n == nil {
+		t.Fatalf("no %q in tree %v", path[0], root.Str())
+	}
+	if len(path) == 1 {
+		fn(n)
+	} else {
+		id := rewriteNode(t, r, *n.Subtree, path[1:], fn)
+		n.Subtree = &id
+	}
+	id, err := snapshot.SaveTree(context.Background(), r, tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

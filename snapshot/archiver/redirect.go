@@ -97,9 +97,13 @@ func (a *archiver) source(path string) string {
 }
 
 // nodeFromFileInfo builds the node of the item recorded at path, whose
-// lstat result fi came from src (its source).
-func (a *archiver) nodeFromFileInfo(path, src string, fi os.FileInfo) (*snapshot.Node, error) {
-	node, err := snapshot.NodeFromFileInfo(src, fi, a.names)
+// lstat result fi came from src (its source). pnode is its node in the
+// parent snapshot, or nil; see keepXattrs.
+func (a *archiver) nodeFromFileInfo(path, src string, fi os.FileInfo, pnode *snapshot.Node) (*snapshot.Node, error) {
+	if !a.keepXattrs {
+		pnode = nil
+	}
+	node, err := snapshot.NodeFromFileInfoSince(src, fi, a.names, pnode)
 	a.redirectNode(path, node)
 	return node, err
 }
