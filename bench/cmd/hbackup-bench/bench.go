@@ -167,15 +167,36 @@ func templateNote(template string) string {
 // to the next, ~70 ms CPU each at every open), which would time the
 // calibration's noise along with the tools.
 func (b *bench) newRepo(ctx context.Context, t *tool) (string, error) {
-	if b.template == "" {
-		tmpl, err := b.initRepo(ctx, b.restic)
-		if err != nil {
-			return "", err
-		}
-		b.template = tmpl
+	if err := b.makeTemplate(ctx); err != nil {
+		return "", err
 	}
 	repo := b.fresh("repo-" + t.name)
 	return repo, copyRepo(ctx, b.template, repo)
+}
+
+// makeTemplate makes newRepo's template once per run.
+func (b *bench) makeTemplate(ctx context.Context) error {
+	if b.template != "" {
+		return nil
+	}
+	tmpl, err := b.initRepo(ctx, b.restic)
+	if err != nil {
+		return err
+	}
+	b.template = tmpl
+	return nil
+}
+
+// templateKey returns the path of the template's key file, for bound-kdf.
+func (b *bench) templateKey(ctx context.Context) (string, error) {
+	if err := b.makeTemplate(ctx); err != nil {
+		return "", err
+	}
+	keys, err := filepath.Glob(filepath.Join(b.template, "keys", "*"))
+	if err != nil || len(keys) != 1 {
+		return "", fmt.Errorf("the template repository %s should have one key file, has %d (%v)", b.template, len(keys), err)
+	}
+	return keys[0], nil
 }
 
 // backupArgs are the arguments of every backup, timed or not.

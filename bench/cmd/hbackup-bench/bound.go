@@ -29,7 +29,7 @@ import (
 // with compression off over the whole data set.
 type boundLine struct {
 	Name  string `json:"name"`            // as printed, e.g. "bound-pipeline off"
-	Kind  string `json:"kind"`            // "read", "pipeline", "verify" or "write"
+	Kind  string `json:"kind"`            // "read", "stat", "pipeline", "verify", "kdf" or "write"
 	Scope string `json:"scope,omitempty"` // "" for the whole data set, or a subtree such as "small"
 	Mode  string `json:"mode,omitempty"`  // pipeline: compression "auto" or "off"; verify: "packs" or "blobs"
 }
@@ -51,8 +51,12 @@ func boundScenarios() []boundScenario {
 	}
 	return []boundScenario{
 		{name: "bound-read",
-			lines: []boundLine{{Name: "bound-read", Kind: "read"}, {Name: "bound-read small/", Kind: "read", Scope: "small"}},
+			lines: []boundLine{{Name: "bound-read", Kind: "read"}, {Name: "bound-read small/", Kind: "read", Scope: "small"},
+				{Name: "bound-stat", Kind: "stat"}},
 			title: func(l boundLine) string {
+				if l.Kind == "stat" {
+					return fmt.Sprintf("list every directory of %s and lstat every entry, %d workers", of(l), n)
+				}
 				return fmt.Sprintf("read every file of %s once, %d readers, page cache as for the tools", of(l), n)
 			}},
 		{name: "bound-pipeline",
@@ -79,6 +83,11 @@ func boundScenarios() []boundScenario {
 					work = "pack sha256, then " + work
 				}
 				return fmt.Sprintf("%s of %s backed up (auto), packs in memory, %d workers", work, of(l), n)
+			}},
+		{name: "bound-kdf",
+			lines: []boundLine{{Name: "bound-kdf", Kind: "kdf"}},
+			title: func(boundLine) string {
+				return fmt.Sprintf("scrypt of the repositories' key (see repositories: below), as every command does before anything else, in a fresh process; hbackup's lanes, %d at a time", n)
 			}},
 	}
 }
@@ -126,6 +135,7 @@ type boundRequest struct {
 	Line    boundLine `json:"line"`
 	Dir     string    `json:"dir"`
 	Out     string    `json:"out,omitempty"` // write: where to write the data set
+	Key     string    `json:"key,omitempty"` // kdf: the key file whose scrypt parameters to use
 	Workers int       `json:"workers"`
 }
 
@@ -141,7 +151,13 @@ func (b *bench) boundChildOut(ctx context.Context, l boundLine, out string) (sam
 	if err != nil {
 		return sample{}, fmt.Errorf("finding the harness binary: %w", err)
 	}
-	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Out: out, Workers: workers()})
+	var key string
+	if l.Kind == "kdf" {
+		if key, err = b.templateKey(ctx); err != nil {
+			return sample{}, err
+		}
+	}
+	req, err := json.Marshal(boundRequest{Line: l, Dir: b.dataDir, Out: out, Key: key, Workers: workers()})
 	if err != nil {
 		return sample{}, fmt.Errorf("encoding the bound request: %w", err)
 	}
@@ -169,8 +185,18 @@ func boundChildMain(ctx context.Context, reqJSON string) error {
 	if err := json.Unmarshal([]byte(reqJSON), &req); err != nil {
 		return fmt.Errorf("decoding %s: %w", boundEnv, err)
 	}
-	if req.Line.Kind == "write" {
-		s, err := writeSample(ctx, req.Dir, req.Out, req.Workers)
+	switch req.Line.Kind {
+	case "write", "kdf", "stat":
+		var s sample
+		var err error
+		switch req.Line.Kind {
+		case "write":
+			s, err = writeSample(ctx, req.Dir, req.Out, req.Workers)
+		case "kdf":
+			s, err = kdfSample(req.Key)
+		case "stat":
+			s, err = statSample(ctx, req.Dir, req.Workers)
+		}
 		if err != nil {
 			return err
 		}

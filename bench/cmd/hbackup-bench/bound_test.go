@@ -51,6 +51,23 @@ func TestBoundFor(t *testing.T) {
 	if wall, cpu := boundFor("restore", bounds, 2); math.Abs(wall-3.75) > 1e-9 || math.Abs(cpu-7.5) > 1e-9 {
 		t.Errorf("boundFor(restore) with bound-write = %v, %v; want 3.75, 7.5", wall, cpu)
 	}
+	// Every command derives the key too; a no-change backup lists and
+	// lstats the source besides.
+	bounds = append(bounds, boundOf("bound-kdf", 0.3, 0.5), boundOf("bound-stat", 0.2, 0.3))
+	for _, c := range []struct {
+		scenario  string
+		wall, cpu float64
+	}{
+		{"backup-auto", 3.6, 7.2},     // (0.5 + 0.8 + 5.9) / 2
+		{"backup-nochange", 0.4, 0.8}, // (0.5 + 0.3) / 2
+		{"check", 1.65, 3.3},          // (0.5 + 2.8) / 2
+		{"forget-prune", 0, 0},
+	} {
+		wall, cpu := boundFor(c.scenario, bounds, 2)
+		if math.Abs(wall-c.wall) > 1e-9 || math.Abs(cpu-c.cpu) > 1e-9 {
+			t.Errorf("boundFor(%s) with bound-kdf = %v, %v; want %v, %v", c.scenario, wall, cpu, c.wall, c.cpu)
+		}
+	}
 }
 
 func TestPrintBoundsAndTargets(t *testing.T) {

@@ -46,7 +46,7 @@ type interleavedBound struct {
 // come last, as their history changes the data set (and restores it).
 // backup-sftp has a data set of its own.
 func scenarioNames() []string {
-	return []string{"bound-read", "bound-pipeline", "bound-verify",
+	return []string{"bound-read", "bound-pipeline", "bound-verify", "bound-kdf",
 		"backup-auto", "backup-off", "backup-nochange", "restore", "check", "backup-changed", "backup-small",
 		"backup-sftp", "forget-prune", "copy"}
 }

@@ -23,9 +23,9 @@ func TestSmoke(t *testing.T) {
 	jsonOut := filepath.Join(work, "results.json")
 	// forget-prune and copy first need a history of restic backups: most
 	// of the test's time, so -short leaves them out.
-	scenarios, wantScenarios, wantGuards := "bound-read,bound-pipeline,backup-auto,restore,forget-prune,copy", 4, 3
+	scenarios, wantScenarios, wantGuards := "bound-read,bound-pipeline,bound-kdf,backup-auto,restore,forget-prune,copy", 4, 3
 	if testing.Short() {
-		scenarios, wantScenarios, wantGuards = "bound-read,bound-pipeline,backup-auto,restore", 2, 1
+		scenarios, wantScenarios, wantGuards = "bound-read,bound-pipeline,bound-kdf,backup-auto,restore", 2, 1
 	}
 	// backup-sftp needs sshd; named with -scenarios it must not skip.
 	sftp := false
@@ -70,9 +70,10 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: no ratio", s.Name)
 		}
 	}
-	// bound-read (2 lines), bound-pipeline (3) and restore's bound-write.
-	if len(rep.Bounds) != 6 {
-		t.Fatalf("%d bound lines in the JSON, want 6", len(rep.Bounds))
+	// bound-read (3 lines with bound-stat), bound-pipeline (3), bound-kdf
+	// and restore's bound-write.
+	if len(rep.Bounds) != 8 {
+		t.Fatalf("%d bound lines in the JSON, want 8", len(rep.Bounds))
 	}
 	if i := slices.IndexFunc(rep.Bounds, func(br *boundResult) bool { return br.Name == "bound-write" }); i < 0 || rep.Bounds[i].Scenario != "restore" {
 		t.Errorf("no bound-write from the restore scenario: %+v", rep.Bounds)
@@ -81,7 +82,8 @@ func TestSmoke(t *testing.T) {
 		t.Error("no bound for restore")
 	}
 	for _, br := range rep.Bounds {
-		if br.Result.Median <= 0 || br.Result.MBps <= 0 {
+		movesData := br.Name != "bound-kdf" && br.Name != "bound-stat"
+		if br.Result.Median <= 0 || (br.Result.MBps <= 0) == movesData {
 			t.Errorf("bound %s: %+v", br.Name, br.Result)
 		}
 	}
