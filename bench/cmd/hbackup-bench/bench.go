@@ -163,7 +163,7 @@ func templateNote(template string) string {
 // restic initialised once for the whole run (untimed). Both tools thus open
 // keys with the same scrypt parameters and cut chunks with the same
 // polynomial. Each init calibrates scrypt by timing it, so two inits pick
-// different parameters (restic 0.14 picks p=5..7 lanes here from one init
+// different parameters (restic 0.14 picks p=5..8 lanes here from one init
 // to the next, ~70 ms CPU each at every open), which would time the
 // calibration's noise along with the tools.
 func (b *bench) newRepo(ctx context.Context, t *tool) (string, error) {
