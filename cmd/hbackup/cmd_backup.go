@@ -205,7 +205,7 @@ func runBackup(ctx context.Context, g *globalOptions, f *backupFlags, args []str
 		Excluder: excluder, Excludes: append(append([]string{}, f.excludes...), f.iexcludes...),
 		OneFileSystem: f.oneFileSystem, IgnoreInode: f.ignoreInode, IgnoreCtime: f.ignoreCtime,
 		DryRun: f.dryRun, ReadConcurrency: concurrency, OnError: onError, Progress: progress,
-		ProgramVersion: "hbackup " + version, Logger: g.logger,
+		ProgramVersion: archiver.ProgramName + " " + version, Logger: g.logger,
 	})
 	stopProgress()
 	if err != nil {

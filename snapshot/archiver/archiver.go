@@ -36,6 +36,10 @@ type PathExcluder interface {
 	ExcludedByPath(path string) (excluded, decided bool)
 }
 
+// ProgramName begins the program version hbackup records in its
+// snapshots ("hbackup 0.1.0").
+const ProgramName = "hbackup"
+
 // Options describe one backup. The zero value backs up nothing; set Paths.
 type Options struct {
 	// Paths to back up, as the user gave them; relative paths are recorded
@@ -70,6 +74,9 @@ type Options struct {
 	// Progress, if set, is updated while the backup runs.
 	Progress *Progress
 	// ProgramVersion is recorded in the snapshot (e.g. "hbackup 0.1.0").
+	// Start it with ProgramName and a space: a later backup with this
+	// snapshot as its parent then trusts its nodes' extended attributes
+	// (see archiver.keepXattrs).
 	ProgramVersion string
 	Logger         *slog.Logger
 	// Redirects read some paths from elsewhere (e.g. a ZFS snapshot)
@@ -118,7 +125,7 @@ func Backup(ctx context.Context, r *repo.Repository, opts Options) (*Result, err
 	}
 	a := &archiver{repo: r, opts: opts, names: &snapshot.UserNames{}, progress: opts.Progress, cwd: cwd,
 		dirSlots:   make(chan struct{}, 8*runtime.GOMAXPROCS(0)),
-		keepXattrs: opts.Parent != nil && strings.HasPrefix(opts.Parent.ProgramVersion, "hbackup ")}
+		keepXattrs: opts.Parent != nil && strings.HasPrefix(opts.Parent.ProgramVersion, ProgramName+" ")}
 	savers := runtime.GOMAXPROCS(0)
 	a.savers = newSaverPool(savers, savers*ringPerSaver, a.storeChunk)
 	defer a.savers.close() // after g.Wait below: no reader is left

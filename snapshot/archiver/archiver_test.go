@@ -623,7 +623,7 @@ func TestXattrsKeptFromHbackupParent(t *testing.T) {
 		program string
 		kept    bool
 	}{
-		{"hbackup 0.1.0", true},
+		{archiver.ProgramName + " 0.1.0", true},
 		{"restic 0.14.0", false},
 		{"", false},
 	} {
