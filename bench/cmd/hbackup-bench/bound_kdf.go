@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 
 	"github.com/hbackup/hbackup/crypto"
 )
@@ -48,36 +46,19 @@ func statSample(ctx context.Context, dir string, n int) (sample, error) {
 		return sample{}, fmt.Errorf("bound-stat: %w", err)
 	}
 	return measure(func() (int64, error) {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for w := range n {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(dirs) || ctx.Err() != nil {
-						errs[w] = ctx.Err()
-						return
-					}
-					entries, err := os.ReadDir(dirs[i])
-					for _, e := range entries {
-						if _, err = os.Lstat(filepath.Join(dirs[i], e.Name())); err != nil {
-							break
-						}
-					}
-					if err != nil {
-						errs[w] = fmt.Errorf("bound-stat: %w", err)
-						return
-					}
+		// eachFile hands out the directories as it does files.
+		return eachFile(ctx, n, len(dirs), func(i int, _ []byte) (int64, error) {
+			entries, err := os.ReadDir(dirs[i])
+			for _, e := range entries {
+				if err != nil {
+					break
 				}
-			})
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return 0, err
+				_, err = os.Lstat(filepath.Join(dirs[i], e.Name()))
 			}
-		}
-		return 0, nil
+			if err != nil {
+				return 0, fmt.Errorf("bound-stat: %w", err)
+			}
+			return 0, nil
+		})
 	})
 }
