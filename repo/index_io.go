@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/internal/hugemem"
 	"github.com/hbackup/hbackup/repo/internal/index"
 	"golang.org/x/sync/errgroup"
 )
@@ -34,9 +35,10 @@ func (r *Repository) saveIndex(ctx context.Context) error {
 			blobs += len(packs[n].blobs)
 			n++
 		}
-		data, err := encodeIndexFile(packs[:n])
+		data, free, err := encodeIndexFile(packs[:n])
 		if err == nil {
 			_, err = r.SaveUnpacked(ctx, backend.IndexFile, data)
+			free()
 		}
 		if err != nil {
 			// Put the packs back, this file's too, so a retry can
@@ -54,8 +56,11 @@ func (r *Repository) saveIndex(ctx context.Context) error {
 }
 
 // encodeIndexFile returns the index file listing packs, joining the
-// pieces encoded when they were recorded.
-func encodeIndexFile(packs []pendingPack) ([]byte, error) {
+// pieces encoded when they were recorded, and a function that frees it.
+// The file is joined outside the Go heap: a first backup's index comes at
+// its end, 3 MB for 20,000 blobs, and on the heap it cost page faults and
+// a collection (GOGC=25) while nothing else was left to run.
+func encodeIndexFile(packs []pendingPack) ([]byte, func(), error) {
 	pieces := make([][]byte, 0, len(packs))
 	for _, p := range packs {
 		if p.json == nil {
@@ -64,13 +69,15 @@ func encodeIndexFile(packs []pendingPack) ([]byte, error) {
 		pieces = append(pieces, p.json)
 	}
 	if len(pieces) == len(packs) {
-		return index.Join(pieces), nil
+		buf := hugemem.Alloc(index.JoinedSize(pieces))
+		return index.AppendJoin(buf[:0], pieces), func() { hugemem.Free(buf) }, nil
 	}
 	var f index.File
 	for _, p := range packs {
 		f.Packs = append(f.Packs, encodePack(p))
 	}
-	return index.Encode(&f)
+	data, err := index.Encode(&f)
+	return data, func() {}, err
 }
 
 func encodePack(p pendingPack) index.Pack {

@@ -45,6 +45,10 @@ func (b *slowPacks) Properties() backend.Properties {
 }
 
 func openSlow(t *testing.T, fail bool) (*Repository, *slowPacks) {
+	return openSlowSized(t, fail, MinPackSize)
+}
+
+func openSlowSized(t *testing.T, fail bool, packSize int) (*Repository, *slowPacks) {
 	t.Helper()
 	ctx := t.Context()
 	be := &slowPacks{Backend: mem.New()}
@@ -54,7 +58,7 @@ func openSlow(t *testing.T, fail bool) (*Repository, *slowPacks) {
 	}
 	_ = r.Close()
 	be.fail = fail
-	if r, err = Open(ctx, be, "secret", Options{PackSize: MinPackSize, Compression: CompressionOff}); err != nil {
+	if r, err = Open(ctx, be, "secret", Options{PackSize: packSize, Compression: CompressionOff}); err != nil {
 		t.Fatal(err)
 	}
 	be.r = r
@@ -128,6 +132,47 @@ func TestPackBuffersAreBounded(t *testing.T) {
 	}
 	requireBlobs(t, r, saved)
 	// The buffers live outside the Go heap: Close must give them back.
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.packBuffers.Load(); n != 0 {
+		t.Errorf("%d pack buffers left after Close", n)
+	}
+}
+
+// A pack size that is not whole huge pages gets pack buffers with more
+// capacity than that (hugemem.Cap): packs still close at the pack size,
+// and the buffers are still reused, not left waiting for.
+func TestOddPackSize(t *testing.T) {
+	const packSize = 5 << 20
+	r, be := openSlowSized(t, false, packSize)
+	ctx := t.Context()
+	saved, err := saveMany(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(2 + 1); be.maxBufs > want || be.maxBufs < 2 {
+		t.Errorf("%d data pack buffers existed at once, want 2..%d", be.maxBufs, want)
+	}
+	packs := 0
+	err = be.List(ctx, backend.PackFile, func(fi backend.FileInfo) error {
+		packs++
+		if fi.Size > packSize {
+			t.Errorf("pack %s has %d bytes, more than the pack size %d", fi.Name, fi.Size, packSize)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 240 blobs of 200 KiB: 47 MiB in packs of at most 5 MiB.
+	if packs < 10 {
+		t.Errorf("%d packs, want at least 10", packs)
+	}
+	requireBlobs(t, r, saved)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hbackup/hbackup/backend"
+	"github.com/hbackup/hbackup/crypto"
+	"github.com/hbackup/hbackup/internal/hugemem"
 )
 
 // Version 2 unpacked files start with this byte before the zstd frame.
@@ -14,17 +16,34 @@ const encodingZstd = 2
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
+// unpackedOffHeap is the size from which SaveUnpacked seals outside the
+// Go heap.
+const unpackedOffHeap = 256 << 10
+
 // SaveUnpacked encrypts (and in version 2, compresses) data and stores it
 // under its hash. Use it for snapshots, index and lock files.
 func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, data []byte) (ID, error) {
 	if t == backend.PackFile || t == backend.ConfigFile || t == backend.KeyFile {
 		return ID{}, fmt.Errorf("SaveUnpacked: %v files are not stored this way", t)
 	}
-	plain := data
-	if r.cfg.Version >= 2 {
-		plain = append([]byte{encodingZstd}, r.encMeta.encode(data, nil)...)
+	// One buffer from IV to MAC: the file is compressed (or copied) in
+	// after room for the IV and sealed in place. Large ones (index
+	// files) live outside the Go heap, like encodeIndexFile's.
+	size := crypto.IVSize + 1 + compressBound(len(data)) + crypto.MACSize
+	var buf []byte
+	if size >= unpackedOffHeap {
+		mem := hugemem.Alloc(size)
+		defer hugemem.Free(mem)
+		buf = mem[:crypto.IVSize]
+	} else {
+		buf = make([]byte, crypto.IVSize, size)
 	}
-	sealed := r.key.Seal(make([]byte, 0, len(plain)+32), plain)
+	if r.cfg.Version >= 2 {
+		buf = r.encMeta.encode(data, append(buf, encodingZstd))
+	} else {
+		buf = append(buf, data...)
+	}
+	sealed := r.key.SealInPlace(buf)
 	id := Hash(sealed)
 	h := backend.Handle{Type: t, Name: id.String()}
 	if err := r.be.Save(ctx, h, backend.NewByteReader(sealed)); err != nil {

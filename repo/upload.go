@@ -22,7 +22,7 @@ func (r *Repository) startUpload(ctx context.Context, p *packer) error {
 	if err := r.uploadError(); err != nil {
 		return err
 	}
-	if r.spoolDir != "" && p.file == nil && !p.tree && cap(p.buf) == r.opts.PackSize {
+	if r.spoolDir != "" && p.file == nil && !p.tree && cap(p.buf) == hugemem.Cap(r.opts.PackSize) {
 		if r.spoolPack(ctx, p) {
 			return nil
 		}
@@ -221,9 +221,18 @@ func (r *Repository) tryDataPacker() *packer {
 		return nil // creating a file is I/O: not under the lock
 	}
 	if buf := r.tryPackBuffer(); buf != nil {
-		return newMemoryPacker(false, buf)
+		return r.newBufferPacker(buf)
 	}
 	return nil
+}
+
+// newBufferPacker makes a data packer in a pack buffer. The buffer may be
+// longer than the pack size (see hugemem.Cap); the pack still closes at
+// the pack size.
+func (r *Repository) newBufferPacker(buf []byte) *packer {
+	p := newMemoryPacker(false, buf)
+	p.room = min(p.room, r.opts.PackSize)
+	return p
 }
 
 // newDataPacker makes a data packer, in place if the backend can, else
@@ -253,7 +262,7 @@ func (r *Repository) newDataPacker(ctx context.Context, opened <-chan struct{}) 
 	if buf == nil || err != nil {
 		return nil, err
 	}
-	return newMemoryPacker(false, buf), nil
+	return r.newBufferPacker(buf), nil
 }
 
 // discardPacker gives back what an unused, empty data packer holds.
@@ -427,7 +436,7 @@ func (r *Repository) waitPackBuffer(ctx context.Context, opened <-chan struct{})
 // releasePackBuffer gives a data pack's buffer back for reuse. The caller
 // must not touch b afterwards.
 func (r *Repository) releasePackBuffer(b []byte) {
-	if cap(b) != r.opts.PackSize {
+	if cap(b) != hugemem.Cap(r.opts.PackSize) {
 		return // a large blob's own pack, or a tree pack
 	}
 	select {

@@ -33,3 +33,30 @@ func TestFreeIgnoresHeapBuffers(t *testing.T) {
 		t.Fatal("heap buffer changed")
 	}
 }
+
+// Buffers from 1 MiB on are mapped in whole huge pages: the capacity is
+// rounded up, the length is what was asked for, and Free unmaps it all.
+func TestCapRoundsToHugePages(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{
+		{4096, 4096},
+		{1<<20 - 1, 1<<20 - 1},
+		{1 << 20, HugePageSize},
+		{3 << 20, 4 << 20},
+		{16 << 20, 16 << 20},
+		{8<<20 + 4096, 10 << 20},
+	} {
+		want := tc.want
+		if !roundsToHugePages {
+			want = tc.n
+		}
+		if got := Cap(tc.n); got != want {
+			t.Errorf("Cap(%d) = %d, want %d", tc.n, got, want)
+		}
+		b := Alloc(tc.n)
+		if len(b) != tc.n || cap(b) != want {
+			t.Errorf("Alloc(%d): len %d cap %d, want cap %d", tc.n, len(b), cap(b), want)
+		}
+		b[len(b)-1] = 1
+		Free(b[:0])
+	}
+}

@@ -192,11 +192,20 @@ func AppendPack(dst []byte, p *Pack) ([]byte, bool) {
 // Join returns the index file listing the packs encoded by AppendPack, in
 // order: the bytes Encode returns for those packs.
 func Join(packs [][]byte) []byte {
+	return AppendJoin(make([]byte, 0, JoinedSize(packs)), packs)
+}
+
+// JoinedSize is the length of Join(packs).
+func JoinedSize(packs [][]byte) int {
 	n := len(`{"packs":[]}`) + 1 + len(packs)
 	for _, p := range packs {
 		n += len(p)
 	}
-	dst := make([]byte, 0, n)
+	return n
+}
+
+// AppendJoin appends Join(packs) to dst.
+func AppendJoin(dst []byte, packs [][]byte) []byte {
 	dst = append(dst, `{"packs":[`...)
 	for i, p := range packs {
 		if i > 0 {
