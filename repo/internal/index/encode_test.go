@@ -46,8 +46,12 @@ func checkEncode(t testing.TB, f *File) {
 		}
 		pieces = append(pieces, piece[1:])
 	}
-	if joined := Join(pieces); !bytes.Equal(joined, want) {
-		t.Fatalf("Join differs from encoding/json:\n got %s\nwant %s", joined, want)
+	joined := AppendJoin([]byte("y"), pieces)
+	if !bytes.Equal(joined[1:], want) || joined[0] != 'y' {
+		t.Fatalf("AppendJoin differs from encoding/json:\n got %s\nwant y%s", joined, want)
+	}
+	if len(joined)-1 != JoinedSize(pieces) {
+		t.Fatalf("JoinedSize %d, AppendJoin appended %d bytes", JoinedSize(pieces), len(joined)-1)
 	}
 }
 

@@ -148,7 +148,7 @@ func packSizeBound(p *Pack) int {
 }
 
 // AppendPack appends p as Encode writes it in an index file's list of
-// packs, for Join. It declines (false, dst unchanged) a blob type that is
+// packs, for AppendJoin. It declines (false, dst unchanged) a blob type that is
 // not plain lower-case letters, which JSON might escape; Encode then
 // takes the slow path.
 //
@@ -189,22 +189,17 @@ func AppendPack(dst []byte, p *Pack) ([]byte, bool) {
 	return append(dst, "]}"...), true
 }
 
-// Join returns the index file listing the packs encoded by AppendPack, in
-// order: the bytes Encode returns for those packs.
-func Join(packs [][]byte) []byte {
-	return AppendJoin(make([]byte, 0, JoinedSize(packs)), packs)
-}
-
-// JoinedSize is the length of Join(packs).
+// JoinedSize is the length AppendJoin adds for packs.
 func JoinedSize(packs [][]byte) int {
-	n := len(`{"packs":[]}`) + 1 + len(packs)
+	n := len(`{"packs":[]}`+"\n") + max(len(packs)-1, 0) // and commas
 	for _, p := range packs {
 		n += len(p)
 	}
 	return n
 }
 
-// AppendJoin appends Join(packs) to dst.
+// AppendJoin appends the index file listing the packs encoded by
+// AppendPack, in order, to dst: the bytes Encode returns for those packs.
 func AppendJoin(dst []byte, packs [][]byte) []byte {
 	dst = append(dst, `{"packs":[`...)
 	for i, p := range packs {
