@@ -22,7 +22,7 @@ func (r *Repository) startUpload(ctx context.Context, p *packer) error {
 	if err := r.uploadError(); err != nil {
 		return err
 	}
-	if r.spoolDir != "" && p.file == nil && !p.tree && cap(p.buf) == hugemem.Cap(r.opts.PackSize) {
+	if r.spoolDir != "" && p.file == nil && !p.tree && r.isPackBuffer(p.buf) {
 		if r.spoolPack(ctx, p) {
 			return nil
 		}
@@ -433,10 +433,16 @@ func (r *Repository) waitPackBuffer(ctx context.Context, opened <-chan struct{})
 	}
 }
 
+// isPackBuffer tells a data pack buffer (tryPackBuffer) from the buffers
+// of tree packs and of large blobs' own packs, by its capacity.
+func (r *Repository) isPackBuffer(b []byte) bool {
+	return cap(b) == hugemem.Cap(r.opts.PackSize)
+}
+
 // releasePackBuffer gives a data pack's buffer back for reuse. The caller
 // must not touch b afterwards.
 func (r *Repository) releasePackBuffer(b []byte) {
-	if cap(b) != hugemem.Cap(r.opts.PackSize) {
+	if !r.isPackBuffer(b) {
 		return // a large blob's own pack, or a tree pack
 	}
 	select {
