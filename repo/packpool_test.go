@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -116,68 +117,49 @@ func firstError(a, b error) error {
 }
 
 // Savers that outrun the uploads wait for a pack buffer instead of
-// allocating more: at most two open packers and one per upload slot.
-func TestPackBuffersAreBounded(t *testing.T) {
-	r, be := openSlow(t, false)
-	ctx := t.Context()
-	saved, err := saveMany(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if want := int64(2 + 1); be.maxBufs > want || be.maxBufs < 2 {
-		t.Errorf("%d data pack buffers existed at once, want 2..%d", be.maxBufs, want)
-	}
-	requireBlobs(t, r, saved)
-	// The buffers live outside the Go heap: Close must give them back.
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := r.packBuffers.Load(); n != 0 {
-		t.Errorf("%d pack buffers left after Close", n)
-	}
-}
-
-// A pack size that is not whole huge pages gets pack buffers with more
+// allocating more: at most two open packers and one per upload slot. A
+// pack size that is not whole huge pages (5 MiB) gets buffers with more
 // capacity than that (hugemem.Cap): packs still close at the pack size,
-// and the buffers are still reused, not left waiting for.
-func TestOddPackSize(t *testing.T) {
-	const packSize = 5 << 20
-	r, be := openSlowSized(t, false, packSize)
-	ctx := t.Context()
-	saved, err := saveMany(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if want := int64(2 + 1); be.maxBufs > want || be.maxBufs < 2 {
-		t.Errorf("%d data pack buffers existed at once, want 2..%d", be.maxBufs, want)
-	}
-	packs := 0
-	err = be.List(ctx, backend.PackFile, func(fi backend.FileInfo) error {
-		packs++
-		if fi.Size > packSize {
-			t.Errorf("pack %s has %d bytes, more than the pack size %d", fi.Name, fi.Size, packSize)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 240 blobs of 200 KiB: 47 MiB in packs of at most 5 MiB.
-	if packs < 10 {
-		t.Errorf("%d packs, want at least 10", packs)
-	}
-	requireBlobs(t, r, saved)
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := r.packBuffers.Load(); n != 0 {
-		t.Errorf("%d pack buffers left after Close", n)
+// and the buffers are still reused, not waited for for ever.
+func TestPackBuffersAreBounded(t *testing.T) {
+	for _, packSize := range []int{MinPackSize, 5 << 20} {
+		t.Run(fmt.Sprintf("%dMiB", packSize>>20), func(t *testing.T) {
+			r, be := openSlowSized(t, false, packSize)
+			ctx := t.Context()
+			saved, err := saveMany(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if want := int64(2 + 1); be.maxBufs > want || be.maxBufs < 2 {
+				t.Errorf("%d data pack buffers existed at once, want 2..%d", be.maxBufs, want)
+			}
+			packs, stored := 0, 0
+			err = be.List(ctx, backend.PackFile, func(fi backend.FileInfo) error {
+				packs++
+				stored += int(fi.Size)
+				if fi.Size > int64(packSize) {
+					t.Errorf("pack %s has %d bytes, more than the pack size %d", fi.Name, fi.Size, packSize)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := len(saved) * 200 << 10; stored < want || packs < 2 {
+				t.Errorf("%d packs of %d bytes in all, want the %d bytes of the blobs in several", packs, stored, want)
+			}
+			requireBlobs(t, r, saved)
+			// The buffers live outside the Go heap: Close must give them back.
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := r.packBuffers.Load(); n != 0 {
+				t.Errorf("%d pack buffers left after Close", n)
+			}
+		})
 	}
 }
 
