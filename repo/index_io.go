@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/hbackup/hbackup/backend"
-	"github.com/hbackup/hbackup/internal/hugemem"
 	"github.com/hbackup/hbackup/repo/internal/index"
 	"golang.org/x/sync/errgroup"
 )
@@ -56,10 +55,8 @@ func (r *Repository) saveIndex(ctx context.Context) error {
 }
 
 // encodeIndexFile returns the index file listing packs, joining the
-// pieces encoded when they were recorded, and a function that frees it.
-// The file is joined outside the Go heap: a first backup's index comes at
-// its end, 3 MB for 20,000 blobs, and on the heap it cost page faults and
-// a collection (GOGC=25) while nothing else was left to run.
+// pieces encoded when they were recorded into a fileBuffer, and the
+// function that frees it.
 func encodeIndexFile(packs []pendingPack) ([]byte, func(), error) {
 	pieces := make([][]byte, 0, len(packs))
 	for _, p := range packs {
@@ -69,8 +66,8 @@ func encodeIndexFile(packs []pendingPack) ([]byte, func(), error) {
 		pieces = append(pieces, p.json)
 	}
 	if len(pieces) == len(packs) {
-		buf := hugemem.Alloc(index.JoinedSize(pieces))
-		return index.AppendJoin(buf[:0], pieces), func() { hugemem.Free(buf) }, nil
+		buf, free := fileBuffer(index.JoinedSize(pieces))
+		return index.AppendJoin(buf[:0], pieces), free, nil
 	}
 	var f index.File
 	for _, p := range packs {

@@ -472,3 +472,36 @@ func TestStaleLocksAndUnlock(t *testing.T) {
 	}
 	_ = l.Unlock(ctx)
 }
+
+// Unpacked files on both sides of the size from which SaveUnpacked seals
+// outside the Go heap read back as they were written, compressed (v2) or
+// not (v1), and a file that does not compress still fits its buffer.
+func TestSaveUnpackedSizes(t *testing.T) {
+	ctx := t.Context()
+	rng := rand.New(rand.NewPCG(3, 4))
+	text := make([]byte, 3<<20)
+	for i := range text {
+		text[i] = "abcdefgh {}\":,0123456789"[rng.IntN(24)]
+	}
+	random := make([]byte, 3<<20)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	for _, version := range []uint{1, 2} {
+		r := initRepo(t, mem.New(), version, repo.Options{})
+		for _, data := range [][]byte{text[:100], text[:1<<20-64], text, random[:1<<20], random} {
+			id, err := r.SaveUnpacked(ctx, backend.SnapshotFile, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.LoadUnpacked(ctx, backend.SnapshotFile, id)
+			if err != nil {
+				t.Fatalf("v%d, %d bytes: %v", version, len(data), err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("v%d, %d bytes: read back %d bytes, not what was written", version, len(data), len(got))
+			}
+		}
+		_ = r.Close()
+	}
+}

@@ -16,9 +16,18 @@ const encodingZstd = 2
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
-// unpackedOffHeap is the size from which SaveUnpacked seals outside the
-// Go heap.
-const unpackedOffHeap = 256 << 10
+// fileBuffer returns a buffer of length n for a file about to be stored,
+// and the function that gives it back: outside the Go heap from
+// offHeapMin on (index files: 3 MB for 20,000 blobs, written at the end
+// of a backup, when the page faults and the collection a heap buffer
+// brings have nothing to hide behind), on the heap below that.
+func fileBuffer(n int) ([]byte, func()) {
+	if n < offHeapMin {
+		return make([]byte, n), func() {}
+	}
+	b := hugemem.Alloc(n)
+	return b, func() { hugemem.Free(b) }
+}
 
 // SaveUnpacked encrypts (and in version 2, compresses) data and stores it
 // under its hash. Use it for snapshots, index and lock files.
@@ -27,17 +36,10 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, data 
 		return ID{}, fmt.Errorf("SaveUnpacked: %v files are not stored this way", t)
 	}
 	// One buffer from IV to MAC: the file is compressed (or copied) in
-	// after room for the IV and sealed in place. Large ones (index
-	// files) live outside the Go heap, like encodeIndexFile's.
-	size := crypto.IVSize + 1 + compressBound(len(data)) + crypto.MACSize
-	var buf []byte
-	if size >= unpackedOffHeap {
-		mem := hugemem.Alloc(size)
-		defer hugemem.Free(mem)
-		buf = mem[:crypto.IVSize]
-	} else {
-		buf = make([]byte, crypto.IVSize, size)
-	}
+	// after room for the IV and sealed in place.
+	mem, free := fileBuffer(crypto.IVSize + 1 + compressBound(len(data)) + crypto.MACSize)
+	defer free()
+	buf := mem[:crypto.IVSize]
 	if r.cfg.Version >= 2 {
 		buf = r.encMeta.encode(data, append(buf, encodingZstd))
 	} else {
